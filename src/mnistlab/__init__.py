@@ -1,0 +1,1 @@
+"""mnistlab: train, explain and serve small convolutional classifiers on the MNIST family."""
