@@ -1,0 +1,433 @@
+"""Typed configuration in the notes' words: frozen dataclasses that round-trip to TOML.
+
+A config has three sections, `[data]`, `[model]` (with `[[model.layers]]`) and `[train]`. Reading one
+checks every key against the dataclass fields: an unknown key, a wrong type or an out-of-range value
+raises `MnistlabError` naming the key (`train.epochs`, `model.layers[2].kernel_size`) and what is allowed.
+
+Precedence is defaults < preset (`--model NAME`) < config file < CLI flags: each step is a dict
+overlay (`merge`) and the result is validated once (`Config.from_dict`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Union
+
+import tomli_w
+
+from mnistlab.errors import MnistlabError
+
+ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "leaky_relu", "elu", "selu")
+Activation = Literal["linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "leaky_relu", "elu", "selu"]
+Padding = Literal["valid", "same"]
+IntOrPair = Union[int, tuple[int, int]]
+
+
+def _range(lo=None, hi=None, lo_open=False, hi_open=False) -> dict:
+    """Field metadata: the allowed numeric range, checked in `_check_range`."""
+    return {"range": (lo, hi, lo_open, hi_open)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Layers. Each is one entry of `[[model.layers]]`, chosen by its `type` key. Defaults follow Keras
+# (activation defaults to "linear", strides to 1, padding to "valid", pool strides to pool_size).
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conv2D:
+    type: ClassVar[str] = "conv2d"
+    filters: int = field(default=32, metadata=_range(1))
+    kernel_size: IntOrPair = field(default=3, metadata=_range(1))
+    strides: IntOrPair = field(default=1, metadata=_range(1))
+    padding: Padding = "valid"
+    activation: Activation = "linear"
+    use_bias: bool = True
+
+
+@dataclass(frozen=True)
+class MaxPool2D:
+    type: ClassVar[str] = "maxpool2d"
+    pool_size: IntOrPair = field(default=2, metadata=_range(1))
+    strides: IntOrPair | None = field(default=None, metadata=_range(1))  # None: same as pool_size
+    padding: Padding = "valid"
+
+
+@dataclass(frozen=True)
+class AvgPool2D(MaxPool2D):
+    type: ClassVar[str] = "avgpool2d"
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    type: ClassVar[str] = "batchnorm"
+    momentum: float = field(default=0.1, metadata=_range(0, 1, True, False))  # PyTorch's convention
+    epsilon: float = field(default=1e-5, metadata=_range(0, None, True))
+
+
+@dataclass(frozen=True)
+class Activation_:
+    type: ClassVar[str] = "activation"
+    activation: Activation = "relu"
+
+
+@dataclass(frozen=True)
+class Dropout:
+    type: ClassVar[str] = "dropout"
+    rate: float = field(default=0.5, metadata=_range(0, 1, False, True))
+
+
+@dataclass(frozen=True)
+class Flatten:
+    type: ClassVar[str] = "flatten"
+
+
+@dataclass(frozen=True)
+class GlobalAvgPool:
+    type: ClassVar[str] = "global_avg_pool"
+
+
+@dataclass(frozen=True)
+class Dense:
+    type: ClassVar[str] = "dense"
+    units: int = field(default=10, metadata=_range(1))
+    activation: Activation = "linear"
+    use_bias: bool = True
+
+
+LAYER_TYPES: dict[str, type] = {
+    cls.type: cls
+    for cls in (Conv2D, MaxPool2D, AvgPool2D, BatchNorm, Activation_, Dropout, Flatten, GlobalAvgPool, Dense)
+}
+LayerSpec = Union[Conv2D, MaxPool2D, AvgPool2D, BatchNorm, Activation_, Dropout, Flatten, GlobalAvgPool, Dense]
+
+# The recommended network (the `default` preset): small and early-strided so that one epoch on
+# two CPU cores is cheap, with batch norm so it trains fast at a high learning rate.
+DEFAULT_LAYERS: tuple[LayerSpec, ...] = (
+    Conv2D(filters=32, kernel_size=5, strides=2, padding="same"),
+    BatchNorm(),
+    Activation_("relu"),
+    Conv2D(filters=64, kernel_size=3, strides=2, padding="same"),
+    BatchNorm(),
+    Activation_("relu"),
+    Conv2D(filters=128, kernel_size=3, strides=1, padding="same"),
+    BatchNorm(),
+    Activation_("relu"),
+    GlobalAvgPool(),
+    Dense(units=10),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "mnist"  # mnist | fashion-mnist | kmnist | idx:DIR | folder:PATH
+    data_dir: str | None = None  # read the dataset's files from here instead of the download cache
+    validation_size: int = field(default=5000, metadata=_range(0))
+    color: Literal["grayscale", "rgb"] = "grayscale"  # folder: datasets only
+    normalize: bool = True  # subtract the training set's mean and divide by its std, inside the model
+    shift: int = field(default=0, metadata=_range(0, 8))  # augmentation: random shift, pixels
+    rotation: float = field(default=0.0, metadata=_range(0, 180))  # augmentation: random rotation, degrees
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    output: Literal["softmax", "sigmoid"] = "softmax"  # the head that turns logits into probabilities
+    layers: tuple[LayerSpec, ...] = DEFAULT_LAYERS
+
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adadelta")
+SCHEDULES = ("constant", "step", "cosine", "one_cycle")
+METRICS = ("accuracy", "top5_accuracy", "precision", "recall", "f1")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = field(default=2, metadata=_range(1))
+    batch_size: int = field(default=256, metadata=_range(1))
+    shuffle: bool = True
+    optimizer: Literal["sgd", "adam", "adamw", "rmsprop", "adadelta"] = "adam"
+    learning_rate: float = field(default=0.004, metadata=_range(0, None, True))
+    momentum: float = field(default=0.9, metadata=_range(0, 1, False, True))  # sgd, rmsprop
+    nesterov: bool = False  # sgd
+    beta_1: float = field(default=0.9, metadata=_range(0, 1, False, True))  # adam, adamw
+    beta_2: float = field(default=0.999, metadata=_range(0, 1, False, True))
+    rho: float = field(default=0.9, metadata=_range(0, 1, False, True))  # adadelta
+    weight_decay: float = field(default=0.0, metadata=_range(0))
+    schedule: Literal["constant", "step", "cosine", "one_cycle"] = "one_cycle"
+    warmup: float = field(default=0.25, metadata=_range(0, 1, False, True))  # one_cycle: fraction rising
+    step_size: int = field(default=1, metadata=_range(1))  # step: epochs between decays
+    gamma: float = field(default=0.1, metadata=_range(0, 1, True))  # step: decay factor
+    label_smoothing: float = field(default=0.0, metadata=_range(0, 1, False, True))
+    loss: Literal["auto", "cross_entropy", "binary_cross_entropy"] = "auto"  # auto: follows model.output
+    target_accuracy: float | None = field(default=None, metadata=_range(0, 1, True))
+    metrics: tuple[Literal["accuracy", "top5_accuracy", "precision", "recall", "f1"], ...] = ("accuracy",)
+    seed: int = field(default=0, metadata=_range(0))
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int = field(default=0, metadata=_range(0))  # CPU threads; 0 = one per core
+    eval_batch_size: int = field(default=2000, metadata=_range(1))
+    log_every: int = field(default=50, metadata=_range(1))  # steps between progress events
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+
+    def __post_init__(self):
+        # `loss = "auto"` becomes the loss that fits the head, so a written config says what ran.
+        head, loss = self.model.output, self.train.loss
+        if loss == "auto":
+            loss = "cross_entropy" if head == "softmax" else "binary_cross_entropy"
+            object.__setattr__(self, "train", dataclasses.replace(self.train, loss=loss))
+        check_head_and_loss(head, loss)
+
+    # -- dict / TOML round trip ---------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return _to_plain(self)
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Config":
+        return _from_plain(cls, d, "")
+
+    @classmethod
+    def from_toml(cls, text: str, source: str = "config") -> "Config":
+        return cls.from_dict(parse_toml(text, source))
+
+    def replace(self, **overrides: Any) -> "Config":
+        """`cfg.replace(**{"train.epochs": 3})`: a new config with dotted keys overridden and validated."""
+        d = self.to_dict()
+        for key, value in overrides.items():
+            set_dotted(d, key, value)
+        return Config.from_dict(d)
+
+
+def check_head_and_loss(head: str, loss: str) -> None:
+    if head == "softmax" and loss == "binary_cross_entropy":
+        raise MnistlabError(
+            "train.loss = 'binary_cross_entropy' does not fit model.output = 'softmax': binary cross-entropy "
+            "scores each class as its own yes/no question, which is the 'sigmoid' head, while softmax makes "
+            "the classes compete and sum to 1; use loss = 'cross_entropy' or output = 'sigmoid'")
+    if head == "sigmoid" and loss == "cross_entropy":
+        raise MnistlabError(
+            "train.loss = 'cross_entropy' does not fit model.output = 'sigmoid': cross-entropy assumes exactly "
+            "one class is true and normalises the outputs with softmax, while a sigmoid head gives each class "
+            "an independent 0..1 probability; use loss = 'binary_cross_entropy' or output = 'softmax'")
+
+
+def parse_toml(text: str, source: str = "config") -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise MnistlabError(f"{source}: not valid TOML ({e}); fix the syntax at that line") from None
+
+
+def merge(base: dict, overlay: dict) -> dict:
+    """Deep-merge `overlay` into a copy of `base`; lists (like model.layers) are replaced whole."""
+    out = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_INDEX = re.compile(r"^([a-z_0-9]+)\[(\d+)\]$")
+
+
+def set_dotted(d: dict, key: str, value: Any) -> None:
+    """Set `train.epochs` or `model.layers[0].filters` in a nested plain dict."""
+    parts = key.split(".")
+    node: Any = d
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        m = _INDEX.match(part)
+        if m:
+            name, idx = m.group(1), int(m.group(2))
+            seq = node.get(name) if isinstance(node, dict) else None
+            if not isinstance(seq, list) or idx >= len(seq):
+                n = len(seq) if isinstance(seq, list) else 0
+                raise MnistlabError(f"{key}: '{name}' has {n} entries, so index {idx} does not exist")
+            if last:
+                seq[idx] = value
+            node = seq[idx]
+        elif last:
+            node[part] = value
+        else:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise MnistlabError(f"{key}: '{part}' is a value, not a section")
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """`--set train.learning_rate=3e-3` -> ("train.learning_rate", 0.003). Values are TOML, or bare strings."""
+    if "=" not in text:
+        raise MnistlabError(f"--set {text!r}: expected section.key=value, e.g. --set train.learning_rate=0.001")
+    key, raw = (s.strip() for s in text.split("=", 1))
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word such as adam or same
+    return key, value
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic dataclass <-> plain-dict conversion with validation driven by the type annotations.
+# ---------------------------------------------------------------------------------------------
+
+
+def _to_plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        out = {"type": obj.type} if hasattr(type(obj), "type") else {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if value is not None:  # TOML has no null: an absent key means "the default"
+                out[f.name] = _to_plain(value)
+        return out
+    if isinstance(obj, (tuple, list)):
+        return [_to_plain(v) for v in obj]
+    return obj
+
+
+def _describe(annotation: Any) -> str:
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args if a is not type(None))
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of ({_describe(args[0])})"
+        plural = {int: "integers", float: "numbers"}.get(args[0], "values")
+        return f"a pair of {plural} [height, width]" if len(set(args)) == 1 else "a list"
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(annotation, str(annotation))
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _coerce(annotation: Any, value: Any, path: str) -> Any:
+    """Return `value` as `annotation` describes, or raise _Mismatch."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Literal:
+        if value in args:
+            return value
+        raise _Mismatch
+    if origin in (Union, types.UnionType):
+        for arg in args:
+            try:
+                return _coerce(arg, value, path)
+            except _Mismatch:
+                pass
+        raise _Mismatch
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise _Mismatch
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(args[0], v, path) for v in value)
+        if len(value) != len(args):
+            raise _Mismatch
+        return tuple(_coerce(a, v, path) for a, v in zip(args, value))
+    if annotation is type(None):
+        if value is None:
+            return None
+        raise _Mismatch
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise _Mismatch
+    if annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise _Mismatch
+    if annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise _Mismatch
+    if annotation is str:
+        if isinstance(value, str):
+            return value
+        raise _Mismatch
+    raise TypeError(f"unsupported annotation {annotation!r} at {path}")
+
+
+def _check_range(path: str, value: Any, spec: tuple) -> None:
+    lo, hi, lo_open, hi_open = spec
+    values = value if isinstance(value, tuple) else (value,)
+    for v in values:
+        if not isinstance(v, (int, float)):
+            continue
+        bad = (lo is not None and (v < lo or (lo_open and v == lo))) or (
+            hi is not None and (v > hi or (hi_open and v == hi)))
+        if bad:
+            lo_s = "" if lo is None else f"{lo} {'<' if lo_open else '<='} "
+            hi_s = "" if hi is None else f" {'<' if hi_open else '<='} {hi}"
+            raise MnistlabError(f"{path} = {value!r} is out of range: it must satisfy {lo_s}{path.split('.')[-1]}{hi_s}")
+
+
+def _unknown_key(path: str, key: str, valid: list[str]) -> MnistlabError:
+    where = f"{path}.{key}" if path else key
+    close = difflib.get_close_matches(key, valid, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return MnistlabError(f"{where}: unknown key; {hint}valid keys here: {', '.join(valid)}")
+
+
+def _from_plain(cls: type, d: Any, path: str) -> Any:
+    if not isinstance(d, dict):
+        raise MnistlabError(f"{path or 'config'}: expected a table of keys, got {d!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in d.items():
+        if key == "type" and hasattr(cls, "type"):
+            continue
+        if key not in fields:
+            raise _unknown_key(path, key, list(fields))
+        where = f"{path}.{key}" if path else key
+        annotation = hints[key]
+        if dataclasses.is_dataclass(annotation):
+            kwargs[key] = _from_plain(annotation, value, where)
+        elif key == "layers":
+            kwargs[key] = _layers_from_plain(value, where)
+        else:
+            try:
+                kwargs[key] = _coerce(annotation, value, where)
+            except _Mismatch:
+                raise MnistlabError(f"{where} = {value!r}: expected {_describe(annotation)}") from None
+            if "range" in fields[key].metadata and kwargs[key] is not None:
+                _check_range(where, kwargs[key], fields[key].metadata["range"])
+    return cls(**kwargs)
+
+
+def _layers_from_plain(layers: Any, path: str) -> tuple:
+    if not isinstance(layers, list) or not layers:
+        raise MnistlabError(f"{path}: expected a non-empty list of [[model.layers]] tables")
+    out = []
+    for i, layer in enumerate(layers):
+        where = f"{path}[{i}]"
+        kind = layer.get("type") if isinstance(layer, dict) else None
+        if kind not in LAYER_TYPES:
+            raise MnistlabError(f"{where}.type = {kind!r}: expected one of {', '.join(LAYER_TYPES)}")
+        out.append(_from_plain(LAYER_TYPES[kind], layer, where))
+    return tuple(out)
+
+
+def pair(v: IntOrPair) -> tuple[int, int]:
+    """kernel_size/strides/pool_size take an int or a pair: normalise to (height, width)."""
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
