@@ -1,0 +1,6 @@
+"""Training: the loop, optimizers and schedules, checkpoints, and the run folder."""
+
+from mnistlab.train.loop import StopTraining, fit
+from mnistlab.train.runs import Run, default_run_dir
+
+__all__ = ["StopTraining", "fit", "Run", "default_run_dir"]

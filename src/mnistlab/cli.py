@@ -1,0 +1,276 @@
+"""The `mnistlab` command: argument parsing and error printing over the library, nothing more.
+
+Each command is a `cmd_*` function taking the parsed arguments; `COMMANDS` wires them to sub-parsers.
+A `MnistlabError` becomes one line on stderr and exit status 1 (`--debug` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mnistlab.errors import MnistlabError
+
+# --------------------------------------------------------------------------------------------
+# Config from flags: defaults < preset (--model) < --config FILE < flags
+# --------------------------------------------------------------------------------------------
+
+# flag dest -> config key, for the common flags in the notes' words
+FLAG_KEYS = {
+    "epochs": "train.epochs", "batch_size": "train.batch_size", "shuffle": "train.shuffle",
+    "target_accuracy": "train.target_accuracy", "seed": "train.seed", "learning_rate": "train.learning_rate",
+    "optimizer": "train.optimizer", "device": "train.device", "dataset": "data.dataset", "data_dir": "data.data_dir",
+}
+
+
+def add_config_flags(p: argparse.ArgumentParser, training: bool = True) -> None:
+    p.add_argument("--config", metavar="FILE", help="TOML config file (sections [data], [model], [train])")
+    p.add_argument("--model", metavar="NAME", help="preset recipe to start from (see `mnistlab config list`)")
+    p.add_argument("--dataset", help="mnist, fashion-mnist, kmnist, idx:DIR or folder:PATH")
+    p.add_argument("--data-dir", metavar="DIR", help="read the dataset files from DIR (also $MNISTLAB_DATA_DIR)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any config key, e.g. --set train.label_smoothing=0.1 --set model.layers[0].filters=16")
+    if training:
+        p.add_argument("--epochs", type=int)
+        p.add_argument("--batch-size", type=int)
+        p.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
+                       help="reshuffle the training set every epoch")
+        p.add_argument("--optimizer")
+        p.add_argument("--learning-rate", type=float)
+        p.add_argument("--target-accuracy", type=float, help="stop once validation accuracy reaches this")
+        p.add_argument("--seed", type=int)
+        p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto = CUDA when present, else CPU")
+
+
+def config_from_args(args):
+    from mnistlab.config import parse_assignment
+    from mnistlab.presets import resolve
+
+    overrides = {}
+    for dest, key in FLAG_KEYS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            overrides[key] = value
+    for text in args.set:
+        key, value = parse_assignment(text)
+        overrides[key] = value
+    return resolve(args.model, args.config, overrides)
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_train(args) -> int:
+    from mnistlab.train import Run, default_run_dir, fit
+
+    if args.resume:
+        if args.config or args.model or args.set:
+            raise MnistlabError("--resume continues a run with its own config.toml; drop --config/--model/--set")
+        run_cfg = Run.open(args.resume).config
+        out, config, resume = Path(args.resume), run_cfg, True
+    else:
+        config = config_from_args(args)
+        out, resume = Path(args.out) if args.out else default_run_dir(), False
+    callbacks = [lambda e: print(json.dumps(e), flush=True)] if args.json_log else []
+    progress = not (args.quiet or args.json_log)
+    if progress:
+        print(f"run folder: {out}", flush=True)
+    result = fit(config, out, resume=resume, progress=progress, callbacks=callbacks)
+    if args.quiet:
+        print(f"{out}: test accuracy {result['test_accuracy']:.4f}")
+    return 0
+
+
+def _dataset_for_run(run, args):
+    from mnistlab.data import load_dataset
+
+    name = args.dataset or run.config.data.dataset
+    data_dir = args.data_dir or (run.config.data.data_dir if name == run.config.data.dataset else None)
+    ds = load_dataset(name, data_dir, color=run.config.data.color, progress=not args.json)
+    if len(ds.classes) != len(run.classes) or tuple(ds.input_shape) != tuple(run.meta["input_shape"]):
+        raise MnistlabError(
+            f"dataset {name} has {len(ds.classes)} classes of shape {list(ds.input_shape)}, but run {run.name} "
+            f"was trained on {len(run.classes)} classes of shape {run.meta['input_shape']}; pick a matching --dataset")
+    return ds
+
+
+def cmd_evaluate(args) -> int:
+    from mnistlab.data import split_validation
+    from mnistlab.device import select_device
+    from mnistlab.evaluate import evaluate, format_evaluation
+    from mnistlab.train import Run
+
+    run = Run.open(args.run)
+    ds = _dataset_for_run(run, args)
+    if args.split == "test":
+        images, labels = ds.test_images, ds.test_labels
+    else:
+        train, val = split_validation(ds.train_images, ds.train_labels, run.config.data.validation_size)
+        images, labels = train if args.split == "train" else val
+        if len(images) == 0:
+            raise MnistlabError(f"run {run.name} held out no validation images (validation_size = 0); use --split test")
+    model = run.load_model(select_device(args.device))
+    m = evaluate(model, images, labels, run.config.train.loss, run.classes, run.config.train.eval_batch_size)
+    if args.json:
+        print(json.dumps({"run": str(run.path), "dataset": ds.name, "split": args.split, **m}, indent=2))
+    else:
+        print(format_evaluation(m, f"{run.name} on {ds.name} ({args.split} split)"))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from mnistlab.predict import format_predictions, predict_files
+
+    results = predict_files(args.run, args.images, top=args.top, device=args.device)
+    print(json.dumps(results, indent=2) if args.json else format_predictions(results))
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from mnistlab.models import format_summary, summarize
+    from mnistlab.train import Run
+
+    if args.run:
+        if args.config or args.model or args.set:
+            raise MnistlabError("give either a RUN folder or --config/--model, not both")
+        run = Run.open(args.run)
+        cfg, shape, n = run.config, tuple(run.meta["input_shape"]), len(run.classes)
+    else:
+        cfg = config_from_args(args)
+        shape, n = (3 if cfg.data.color == "rgb" else 1, 28, 28), args.classes
+    s = summarize(cfg.model, shape, n)
+    print(json.dumps(s, indent=2) if args.json else format_summary(s))
+    return 0
+
+
+def cmd_data_info(args) -> int:
+    from mnistlab.data import dataset_info, format_info
+
+    info = dataset_info(args.name, args.data_dir, progress=not args.json)
+    print(json.dumps(info, indent=2) if args.json else format_info(info))
+    return 0
+
+
+def cmd_data_show(args) -> int:
+    from mnistlab.data import load_dataset, save_sample_grid
+
+    ds = load_dataset(args.name, args.data_dir)
+    out = Path(args.out or f"{args.name.replace(':', '_').replace('/', '_')}-samples.png")
+    save_sample_grid(ds, out, n=args.count, split=args.split, seed=args.seed)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_config_show(args) -> int:
+    print(config_from_args(args).to_toml(), end="")
+    return 0
+
+
+def cmd_config_list(args) -> int:
+    from mnistlab.models import summarize
+    from mnistlab.presets import PRESETS, preset
+
+    for name in PRESETS:
+        cfg = preset(name)
+        s = summarize(cfg.model, (1, 28, 28), 10)
+        doc = (PRESETS[name].__doc__ or "the recommended recipe: 99%+ on MNIST, fast on a CPU").strip().split("\n")[0]
+        print(f"{name:<14} {s['total_params']:>9,} params  {cfg.train.epochs:>3} epochs  {doc}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mnistlab", description="Train, explain and serve small CNNs on the MNIST family.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a model and write a run folder")
+    add_config_flags(p)
+    p.add_argument("--out", metavar="DIR", help="run folder to write (default runs/<timestamp>)")
+    p.add_argument("--resume", metavar="RUN", help="continue RUN from its last checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bars, only the final line")
+    p.add_argument("--json-log", action="store_true", help="print every event as a JSON line (for machines)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="loss, accuracy, top-k, per-class metrics, confusion matrix")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--split", choices=["test", "val", "train"], default="test")
+    p.add_argument("--dataset", help="evaluate on another dataset with the same classes")
+    p.add_argument("--data-dir", metavar="DIR")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="classify PNG/JPG images with a trained run")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("images", metavar="IMAGE", nargs="+")
+    p.add_argument("--top", type=int, default=3, help="how many classes to show per image")
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("summary", help="each layer's output shape, the arithmetic behind it, params, mult-adds")
+    p.add_argument("run", metavar="RUN", nargs="?", help="a run folder (or use --config/--model)")
+    add_config_flags(p, training=False)
+    p.add_argument("--classes", type=int, default=10, help="number of classes (without a RUN)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("data", help="dataset information and sample pictures")
+    data_sub = p.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
+    q = data_sub.add_parser("info", help="counts, class balance, checksums, where the files are")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--data-dir", metavar="DIR")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_data_info)
+    q = data_sub.add_parser("show", help="a PNG grid of samples with their labels")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--data-dir", metavar="DIR")
+    q.add_argument("--out", metavar="FILE", help="PNG to write (default NAME-samples.png)")
+    q.add_argument("--count", type=int, default=64)
+    q.add_argument("--split", choices=["train", "test"], default="train")
+    q.add_argument("--seed", type=int, default=0)
+    q.set_defaults(func=cmd_data_show)
+
+    p = sub.add_parser("config", help="print resolved configs and the presets")
+    config_sub = p.add_subparsers(dest="config_command", required=True, metavar="SUBCOMMAND")
+    q = config_sub.add_parser("show", help="the resolved config as TOML")
+    q.add_argument("name", metavar="PRESET", nargs="?", help="shorthand for --model PRESET")
+    add_config_flags(q)
+    q.set_defaults(func=cmd_config_show)
+    q = config_sub.add_parser("list", help="the preset recipes")
+    q.set_defaults(func=cmd_config_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "name", None) and getattr(args, "config_command", None) == "show":
+        args.model = args.model or args.name
+    try:
+        return args.func(args)
+    except MnistlabError as e:
+        if args.debug:
+            raise
+        print(f"mnistlab: error: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `mnistlab summary | head` closed the pipe: not an error
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("mnistlab: interrupted; a run can be continued with `mnistlab train --resume RUN`", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Named recipes (model + training settings), and config resolution: defaults < preset < file < flags.
+
+`default` is the dataclass defaults themselves, so "the defaults" and "the default preset" are one
+thing. Each other preset reproduces a well-known script faithfully, to serve as a baseline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mnistlab.config import (Activation_, AvgPool2D, BatchNorm, Config, Conv2D, DataConfig, Dense, Dropout,
+                             Flatten, GlobalAvgPool, MaxPool2D, ModelConfig, TrainConfig, merge, parse_toml,
+                             set_dotted)
+from mnistlab.errors import MnistlabError
+
+
+def _keras_convnet() -> Config:
+    """keras.io/examples/vision/mnist_convnet: 34,826 parameters, Adam, batch 128, 15 epochs, pixels/255."""
+    layers = (
+        Conv2D(32, 3, activation="relu"), MaxPool2D(2),
+        Conv2D(64, 3, activation="relu"), MaxPool2D(2),
+        Flatten(), Dropout(0.5), Dense(10),
+    )
+    return Config(DataConfig(normalize=False), ModelConfig(layers=layers),
+                  TrainConfig(epochs=15, batch_size=128, optimizer="adam", learning_rate=1e-3, schedule="constant"))
+
+
+def _torch_example() -> Config:
+    """pytorch/examples mnist/main.py: its Net (1.2M parameters), Adadelta lr 1.0, StepLR gamma 0.7,
+    batch 64, 14 epochs, normalised by the training set's mean/std (0.1307/0.3081), all 60k images."""
+    layers = (
+        Conv2D(32, 3, activation="relu"), Conv2D(64, 3, activation="relu"), MaxPool2D(2), Dropout(0.25),
+        Flatten(), Dense(128, activation="relu"), Dropout(0.5), Dense(10),
+    )
+    return Config(DataConfig(validation_size=0), ModelConfig(layers=layers),
+                  TrainConfig(epochs=14, batch_size=64, optimizer="adadelta", learning_rate=1.0,
+                              schedule="step", step_size=1, gamma=0.7))
+
+
+def _lenet5() -> Config:
+    """LeCun et al. 1998, in modern dress: tanh, average pooling, 5x5 kernels, 61,706 parameters."""
+    layers = (
+        Conv2D(6, 5, padding="same", activation="tanh"), AvgPool2D(2),
+        Conv2D(16, 5, activation="tanh"), AvgPool2D(2),
+        Flatten(), Dense(120, activation="tanh"), Dense(84, activation="tanh"), Dense(10),
+    )
+    return Config(model=ModelConfig(layers=layers),
+                  train=TrainConfig(epochs=10, batch_size=128, optimizer="adam", learning_rate=1e-3,
+                                    schedule="constant"))
+
+
+def _accurate() -> Config:
+    """The best-accuracy recipe: a wider net, shift/rotation augmentation, longer one-cycle schedule."""
+    def block(filters):  # conv -> batchnorm -> relu, the modern order
+        return (Conv2D(filters, 3, padding="same"), BatchNorm(), Activation_("relu"))
+
+    layers = (
+        *block(32), *block(32), MaxPool2D(2), *block(64), *block(64), MaxPool2D(2),
+        *block(128), GlobalAvgPool(), Dropout(0.2), Dense(10),
+    )
+    return Config(DataConfig(shift=2, rotation=10.0), ModelConfig(layers=layers),
+                  TrainConfig(epochs=12, batch_size=128, optimizer="adam", learning_rate=3e-3,
+                              schedule="one_cycle", label_smoothing=0.1))
+
+
+PRESETS = {
+    "default": Config,
+    "keras-convnet": _keras_convnet,
+    "lenet5": _lenet5,
+    "torch-example": _torch_example,
+    "accurate": _accurate,
+}
+
+
+def preset(name: str) -> Config:
+    if name not in PRESETS:
+        raise MnistlabError(f"unknown model preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]()
+
+
+def resolve(model: str | None = None, config_file: str | Path | None = None,
+            overrides: dict[str, Any] | None = None) -> Config:
+    """The resolved config: preset `model` (default `default`), then the TOML file, then dotted overrides."""
+    d = preset(model or "default").to_dict()
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise MnistlabError(f"config file {path} does not exist; check the path given to --config")
+        d = merge(d, parse_toml(path.read_text(), str(path)))
+    for key, value in (overrides or {}).items():
+        set_dotted(d, key, value)
+    return Config.from_dict(d)
