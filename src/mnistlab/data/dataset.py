@@ -1,0 +1,323 @@
+"""Load a whole dataset into memory as uint8 tensors, and describe or picture it.
+
+The MNIST family is small (47 MB of pixels for MNIST's training set), so everything stays in
+memory as uint8 [N, C, H, W] images and int64 [N] labels; training slices batches out of those
+tensors directly instead of going through a per-sample Dataset/DataLoader, which is many times
+faster on a CPU. Conversion to float and normalisation happen per batch in the training loop.
+
+`folder:PATH` datasets have no test split of their own, so every 6th image of each class, in
+sorted file-name order (the 6th, 12th, ...), is held out as "test": one sixth, like MNIST's
+10k of 70k, stratified by class, and the same on every run.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from mnistlab.data.download import FileRecord, cache_dir, locate_files
+from mnistlab.data.idx import read_idx
+from mnistlab.data.images import load_image
+from mnistlab.data.sources import IMAGE_SUFFIXES, Source, class_folders, get_source
+from mnistlab.errors import MnistlabError
+from mnistlab.files import atomic_path
+
+COLORS = ("grayscale", "rgb")
+FOLDER_TEST_EVERY = 6  # every 6th image per class is the test split of a folder: dataset
+SPLITS = ("train", "test")
+
+
+@dataclass(frozen=True, repr=False)
+class Dataset:
+    name: str
+    classes: tuple[str, ...]
+    train_images: torch.Tensor  # uint8 [N, C, H, W]  (C=1 grayscale, 3 for rgb)
+    train_labels: torch.Tensor  # int64 [N]
+    test_images: torch.Tensor  # uint8 [M, C, H, W]
+    test_labels: torch.Tensor  # int64 [M]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_images.shape[1:])
+
+    def split(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images, labels) of "train" or "test"."""
+        if split not in SPLITS:
+            raise MnistlabError(f"unknown split {split!r}; use 'train' or 'test'")
+        return (self.train_images, self.train_labels) if split == "train" else (self.test_images, self.test_labels)
+
+    def __repr__(self) -> str:  # the default would print tensor contents
+        return (f"Dataset({self.name!r}, {self.num_classes} classes, input {self.input_shape}, "
+                f"train {len(self.train_labels)}, test {len(self.test_labels)})")
+
+
+def _check_options(color: str, image_size: int) -> None:
+    if color not in COLORS:
+        raise MnistlabError(f"unknown color {color!r}; use 'grayscale' or 'rgb'")
+    if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral) or not 4 <= image_size <= 512:
+        raise MnistlabError(f"image_size {image_size!r} is out of range; use a whole number from 4 to 512 (28 for MNIST)")
+
+
+def _shape_images(images: torch.Tensor, color: str, image_size: int) -> torch.Tensor:
+    """[N, 1, H, W] uint8 -> [N, C, image_size, image_size] uint8."""
+    if images.shape[-1] != image_size or images.shape[-2] != image_size:
+        out = torch.empty((len(images), images.shape[1], image_size, image_size), dtype=torch.uint8)
+        for i in range(0, len(images), 4096):  # chunks keep the float copy small
+            chunk = images[i : i + 4096].float()
+            chunk = F.interpolate(chunk, size=(image_size, image_size), mode="bilinear", antialias=True)
+            out[i : i + 4096] = chunk.round_().clamp_(0, 255).to(torch.uint8)
+        images = out
+    if color == "rgb" and images.shape[1] == 1:
+        images = images.expand(-1, 3, -1, -1).contiguous()
+    return images
+
+
+def _idx_pair(records: dict[str, FileRecord], split: str) -> tuple[np.ndarray, np.ndarray]:
+    images_path, labels_path = records[f"{split}_images"].path, records[f"{split}_labels"].path
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise MnistlabError(
+            f"{images_path}: expected uint8 images of shape N x H x W, got {images.dtype} {images.shape}; "
+            "check that this is an images file, not a labels file"
+        )
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise MnistlabError(
+            f"{labels_path}: expected one integer label per image, got {labels.dtype} {labels.shape}; "
+            "check that this is a labels file, not an images file"
+        )
+    if len(images) != len(labels):
+        raise MnistlabError(
+            f"{images_path.name} has {len(images)} images but {labels_path.name} has {len(labels)} labels; "
+            "the two files must come from the same dataset, so replace the wrong one"
+        )
+    return images, labels
+
+
+def _load_idx(source: Source, data_dir, progress: bool) -> tuple[dict, dict[str, FileRecord]]:
+    records = locate_files(source, data_dir, progress)
+    arrays = {split: _idx_pair(records, split) for split in SPLITS}
+    if arrays["train"][0].shape[1:] != arrays["test"][0].shape[1:]:
+        raise MnistlabError(
+            f"train images are {arrays['train'][0].shape[1:]} but test images are {arrays['test'][0].shape[1:]}; "
+            "all four files must come from the same dataset"
+        )
+    classes = source.classes
+    if not classes:  # idx:DIR: "0".."N-1", N from the largest label
+        top = max((int(labels.max()) for _, labels in arrays.values() if len(labels)), default=0)
+        classes = tuple(str(i) for i in range(top + 1))
+    for split, (_, labels) in arrays.items():
+        bad = labels[(labels < 0) | (labels >= len(classes))]
+        if len(bad):
+            path = records[f"{split}_labels"].path
+            raise MnistlabError(
+                f"{path}: label {int(bad[0])} is out of range for {len(classes)} classes (0..{len(classes) - 1}); "
+                "the labels file is corrupt or belongs to another dataset, so replace it"
+            )
+    tensors = {
+        split: (torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels.astype(np.int64)))
+        for split, (images, labels) in arrays.items()
+    }
+    return {"classes": classes, **tensors}, records
+
+
+def _read_folder_image(path: Path, mode: str, image_size: int) -> np.ndarray:
+    image = load_image(path)  # names the file if it is unreadable
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")  # transparent background shown as white, as a viewer would
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    image = image.convert(mode)
+    if image.size != (image_size, image_size):
+        image = image.resize((image_size, image_size), Image.Resampling.LANCZOS)
+    array = np.asarray(image, dtype=np.uint8)
+    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)  # to C, H, W
+
+
+def _load_folder(source: Source, color: str, image_size: int) -> dict:
+    mode = "L" if color == "grayscale" else "RGB"
+    channels = 1 if mode == "L" else 3
+    parts = {split: ([], []) for split in SPLITS}
+    folders = class_folders(source.path)
+    for label, folder in enumerate(folders):
+        files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise MnistlabError(
+                f"class folder {folder} has no images ({', '.join(IMAGE_SUFFIXES)}); add some or remove the folder"
+            )
+        for i, path in enumerate(files):
+            split = "test" if i % FOLDER_TEST_EVERY == FOLDER_TEST_EVERY - 1 else "train"
+            parts[split][0].append(_read_folder_image(path, mode, image_size))
+            parts[split][1].append(label)
+
+    def stack(images, labels):
+        if not images:
+            return torch.empty((0, channels, image_size, image_size), dtype=torch.uint8), torch.empty(0, dtype=torch.int64)
+        return torch.from_numpy(np.stack(images)), torch.tensor(labels, dtype=torch.int64)
+
+    return {"classes": tuple(p.name for p in folders), **{split: stack(*parts[split]) for split in SPLITS}}
+
+
+def _load(name: str, data_dir, color: str, image_size: int, progress: bool):
+    _check_options(color, image_size)
+    source = get_source(name)
+    if source.kind == "folder":
+        parts, records = _load_folder(source, color, image_size), {}
+    else:
+        parts, records = _load_idx(source, data_dir, progress)
+    (train_x, train_y), (test_x, test_y) = parts["train"], parts["test"]
+    dataset = Dataset(
+        name=source.name,
+        classes=tuple(parts["classes"]),
+        train_images=_shape_images(train_x, color, image_size),
+        train_labels=train_y,
+        test_images=_shape_images(test_x, color, image_size),
+        test_labels=test_y,
+    )
+    return dataset, source, records
+
+
+def load_dataset(
+    name: str, data_dir: str | None = None, *, color: str = "grayscale", image_size: int = 28, progress: bool = True
+) -> Dataset:
+    """Load dataset `name` (a known name, `idx:DIR` or `folder:PATH`) into memory.
+
+    IDX images are resized (bilinear, antialiased) when `image_size` differs from theirs, and
+    repeated to 3 channels when `color="rgb"`; folder images are resized to a square.
+    """
+    return _load(name, data_dir, color, image_size, progress)[0]
+
+
+def split_validation(images: torch.Tensor, labels: torch.Tensor, size: int, seed: int = 0):
+    """Hold out `size` random training samples (fixed `seed`) as validation.
+
+    Returns ((train_x, train_y), (val_x, val_y)); both keep the original order of the samples.
+    """
+    n = len(images)
+    if len(labels) != n:
+        raise MnistlabError(f"{n} images but {len(labels)} labels; pass matching images and labels")
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 0:
+        raise MnistlabError(f"validation size {size!r} must be a whole number >= 0; fix the validation size")
+    if size >= n:
+        raise MnistlabError(
+            f"validation size {size} leaves no training data out of {n} samples; use a validation size below {n}"
+        )
+    size = int(size)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    val_idx, train_idx = order[:size].sort().values, order[size:].sort().values
+    return (images[train_idx], labels[train_idx]), (images[val_idx], labels[val_idx])
+
+
+def _pixel_stats(images: torch.Tensor) -> tuple[float, float]:
+    """Mean and std of the pixels in [0, 1], from a histogram (no float copy of the data)."""
+    if images.numel() == 0:
+        return 0.0, 0.0
+    hist = np.bincount(images.numpy().ravel(), minlength=256).astype(np.float64)
+    values = np.arange(256) / 255.0
+    mean = float((hist * values).sum() / hist.sum())
+    var = float((hist * (values - mean) ** 2).sum() / hist.sum())
+    return mean, math.sqrt(var)
+
+
+def dataset_info(name: str, data_dir: str | None = None, *, progress: bool = True) -> dict:
+    """A JSON-ready description: counts and class balance per split, files and their checksums."""
+    dataset, source, records = _load(name, data_dir, "grayscale", 28, progress)
+    splits = {}
+    for split in SPLITS:
+        _, labels = dataset.split(split)
+        counts = torch.bincount(labels, minlength=dataset.num_classes).tolist()
+        splits[split] = {"count": len(labels), "class_counts": dict(zip(dataset.classes, counts))}
+    if source.kind == "folder":
+        location = str(source.path)
+        note = f"no test split in a folder: every {FOLDER_TEST_EVERY}th image of each class (sorted by name) is the test set"
+    else:
+        folders = {str(r.path.parent) for r in records.values()}
+        location = ", ".join(sorted(folders))
+        note = ""
+    mean, std = _pixel_stats(dataset.train_images)
+    return {
+        "name": dataset.name,
+        "kind": source.kind,
+        "classes": list(dataset.classes),
+        "num_classes": dataset.num_classes,
+        "input_shape": list(dataset.input_shape),
+        "location": location,
+        "cache_dir": str(cache_dir(source.name)) if source.kind == "known" else None,
+        "splits": splits,
+        "train_pixel_mean": round(mean, 4),
+        "train_pixel_std": round(std, 4),
+        "files": [
+            {
+                "kind": r.kind,
+                "path": str(r.path),
+                "origin": r.origin,
+                "checksum": str(r.checksum) if r.checksum else None,
+                "verified": r.verified,
+                "url": r.url,
+                "note": r.note,
+            }
+            for r in records.values()
+        ],
+        "note": note,
+    }
+
+
+def save_sample_grid(ds: Dataset, path, n: int = 64, split: str = "train", seed: int = 0) -> Path:
+    """Save a PNG of `n` random `split` samples (fixed `seed`), each titled with its class name."""
+    from matplotlib.figure import Figure  # imported here: only pictures need matplotlib
+
+    images, labels = ds.split(split)
+    if len(images) == 0:
+        raise MnistlabError(f"the {split} split of {ds.name} is empty; choose the other split")
+    if n < 1:
+        raise MnistlabError(f"cannot show {n} samples; ask for at least 1")
+    n = min(n, len(images))
+    picks = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    # A bare Figure (no pyplot) renders with Agg and touches no global GUI state.
+    height = 1.35 * rows + 0.6  # inches: a cell and its title per row, plus the heading
+    fig = Figure(figsize=(max(1.2 * cols, 3.0), height), dpi=100)
+    fig.suptitle(f"{ds.name}: {n} {split} samples", fontsize=10, y=1 - 0.1 / height, va="top")
+    for k, i in enumerate(picks.tolist()):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        image = images[i]
+        if image.shape[0] == 1:
+            ax.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        else:
+            ax.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
+        ax.set_title(ds.classes[int(labels[i])], fontsize=8)
+        ax.axis("off")
+    # Fixed margins: tight_layout would measure every title, which is slow for 64 cells.
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.6 / height, hspace=0.35, wspace=0.1)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")  # the temp name has no .png suffix, so say it
+    return path
+
+
+def format_info(info: dict) -> str:
+    """The text `mnistlab data info` prints for a `dataset_info` dict."""
+    lines = [
+        f"{info['name']} ({info['kind']}): {info['num_classes']} classes, input {'x'.join(map(str, info['input_shape']))}",
+        f"  read from: {info['location']}",
+    ]
+    for split, part in info["splits"].items():
+        balance = ", ".join(f"{name}: {count}" for name, count in part["class_counts"].items())
+        lines.append(f"  {split}: {part['count']} samples ({balance})")
+    lines.append(f"  train pixels: mean {info['train_pixel_mean']}, std {info['train_pixel_std']}")
+    for f in info["files"]:
+        status = "verified" if f["verified"] else f"not verified ({f['note']})"
+        lines.append(f"  {f['kind']}: {f['path']} [{f['origin']}] {f['checksum'] or '-'} {status}")
+    if info["note"]:
+        lines.append(f"  note: {info['note']}")
+    return "\n".join(lines)

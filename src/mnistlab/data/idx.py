@@ -1,0 +1,126 @@
+"""Read and write IDX files, the plain array format MNIST and its siblings ship in.
+
+An IDX file is a 4-byte magic number (two zero bytes, a dtype code, the number of dimensions),
+one big-endian uint32 per dimension, then the values in C order, big-endian. The published files
+are gzipped; we recognise gzip by its magic bytes rather than the file name, because users
+rename files and browsers silently decompress them.
+
+Every problem with a file is a `MnistlabError` whose one line names the file, says what is wrong
+and how to fix it, because a corrupt download is the commonest way for training to go wrong.
+"""
+
+from __future__ import annotations
+
+import gzip as _gzip
+import math
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from mnistlab.errors import MnistlabError
+from mnistlab.files import write_bytes
+
+# IDX dtype codes. Multi-byte types are big-endian on disk, as the format specifies.
+DTYPES: dict[int, np.dtype] = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+# The reverse map, keyed by (kind, itemsize) so any byte order of an input array finds its code.
+_CODES = {(dt.kind, dt.itemsize): code for code, dt in DTYPES.items()}
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_FIX = "delete it and download it again (or replace it with an intact copy)"
+
+
+def _shape_text(dims) -> str:
+    return "x".join(str(d) for d in dims) if len(dims) else "a scalar"
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Return the array stored in the IDX file at `path` (gzipped or raw), in native byte order.
+
+    The result is a fresh writable array (so `torch.from_numpy` can share it without warnings).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise MnistlabError(f"{path}: file not found; check the path or download the dataset again") from None
+    except OSError as e:
+        raise MnistlabError(f"{path}: cannot be read ({e.strerror or e}); check the path and its permissions") from None
+
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = _gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            # EOFError: the gzip stream stops early (an interrupted download).
+            raise MnistlabError(f"{path}: corrupt gzip data ({e}); {_FIX}") from None
+
+    if len(raw) < 4:
+        raise MnistlabError(f"{path}: not an IDX file: only {len(raw)} bytes, too short for the 4-byte header; {_FIX}")
+    if raw[0] != 0 or raw[1] != 0:
+        raise MnistlabError(
+            f"{path}: not an IDX file: magic number starts with {raw[:2].hex()} instead of 0000; "
+            "check that it is an MNIST-style IDX file, or delete it and download it again"
+        )
+    code, ndim = raw[2], raw[3]
+    if code not in DTYPES:
+        valid = ", ".join(f"0x{c:02X}" for c in DTYPES)
+        raise MnistlabError(f"{path}: unknown IDX dtype code 0x{code:02X} (valid: {valid}); {_FIX}")
+    if ndim == 0:
+        raise MnistlabError(f"{path}: IDX header says 0 dimensions; {_FIX}")
+
+    header_len = 4 + 4 * ndim
+    if len(raw) < header_len:
+        raise MnistlabError(
+            f"{path}: truncated: header promises {ndim} dimension sizes but the file ends after {len(raw)} bytes; {_FIX}"
+        )
+    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = DTYPES[code]
+    expected = math.prod(dims) * dtype.itemsize
+    actual = len(raw) - header_len
+    if actual < expected:
+        raise MnistlabError(
+            f"{path}: truncated: header says {_shape_text(dims)} ({expected} bytes) but only {actual} bytes follow; {_FIX}"
+        )
+    if actual > expected:
+        raise MnistlabError(
+            f"{path}: {actual - expected} unexpected trailing bytes: header says {_shape_text(dims)} ({expected} bytes) "
+            f"but {actual} bytes follow; {_FIX}"
+        )
+
+    array = np.frombuffer(raw, dtype=dtype, count=math.prod(dims), offset=header_len).reshape(dims)
+    # astype copies into native order: torch refuses big-endian arrays, and a copy is writable.
+    return array.astype(dtype.newbyteorder("="), copy=True)
+
+
+def write_idx(path: str | os.PathLike, array, gzip: bool = True) -> Path:
+    """Write `array` to `path` as IDX (gzipped when `gzip`), atomically; return the path.
+
+    Supported dtypes: uint8, int8, int16, int32, float32, float64 (what the format can hold).
+    """
+    path = Path(path)
+    array = np.asarray(array)
+    code = _CODES.get((array.dtype.kind, array.dtype.itemsize))
+    if code is None:
+        names = "uint8, int8, int16, int32, float32, float64"
+        raise MnistlabError(f"{path}: IDX cannot store dtype {array.dtype}; convert the array to one of {names} first")
+    if not 1 <= array.ndim <= 255:
+        raise MnistlabError(f"{path}: IDX needs 1 to 255 dimensions, got {array.ndim}; reshape the array first")
+    if any(d >= 2**32 for d in array.shape):
+        raise MnistlabError(f"{path}: a dimension of {array.shape} does not fit in 32 bits; split the array")
+
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    body = np.ascontiguousarray(array, dtype=DTYPES[code]).tobytes()
+    data = header + body
+    if gzip:
+        # mtime=0 keeps the output byte-identical for identical arrays (stable checksums).
+        data = _gzip.compress(data, compresslevel=6, mtime=0)
+    write_bytes(path, data)
+    return path
