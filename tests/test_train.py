@@ -1,0 +1,181 @@
+"""Training: the run folder, determinism, exact resume after a real kill, the NaN guard, targets, heads."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from conftest import REPO, tiny_config
+from mnistlab.errors import MnistlabError
+from mnistlab.train import Run, StopTraining, fit
+
+RUN_FILES = {"config.toml", "model.json", "model.safetensors", "checkpoint.safetensors", "metrics.csv",
+             "events.jsonl", "result.json"}
+
+
+def test_run_folder_is_complete_and_self_describing(tiny_run):
+    assert RUN_FILES <= {p.name for p in tiny_run.iterdir()}
+    assert not [p for p in tiny_run.iterdir() if p.name.endswith(".tmp")]  # no temp files left
+    run = Run.open(tiny_run)
+    result = run.result()
+    assert result["test_accuracy"] > 0.9  # the synthetic task is easy
+    assert {"test_accuracy", "test_loss", "seconds", "target_reached", "epochs_run"} <= set(result)
+    rows = run.metrics()
+    assert [r["epoch"] for r in rows] == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"} <= set(rows[0])
+    events = [json.loads(line) for line in (tiny_run / "events.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events][0] == "start" and events[-1]["event"] == "end"
+    assert run.meta["classes"] == [str(i) for i in range(10)] and run.meta["input_shape"] == [1, 28, 28]
+    # the model rebuilds from the folder alone and gives the recorded accuracy
+    from mnistlab.evaluate import evaluate
+    from conftest import make_dataset
+    ds = make_dataset()
+    m = evaluate(run.load_model(), ds.test_images, ds.test_labels, run.config.train.loss, run.classes)
+    assert m["accuracy"] == pytest.approx(result["test_accuracy"])
+
+
+def test_same_seed_gives_identical_metrics_and_weights(tmp_path, tiny_dataset):
+    cfg = tiny_config(epochs=1)
+    a = fit(cfg, tmp_path / "a", dataset=tiny_dataset, progress=False)
+    b = fit(cfg, tmp_path / "b", dataset=tiny_dataset, progress=False)
+    assert Run.open(tmp_path / "a").metrics()[0]["loss"] == Run.open(tmp_path / "b").metrics()[0]["loss"]
+    assert a["test_loss"] == b["test_loss"]
+    wa, wb = load_file(tmp_path / "a" / "model.safetensors"), load_file(tmp_path / "b" / "model.safetensors")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    c = fit(tiny_config(epochs=1, seed=1), tmp_path / "c", dataset=tiny_dataset, progress=False)
+    assert c["test_loss"] != a["test_loss"]
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    sys.path.insert(0, {tests!r})
+    from conftest import make_dataset, tiny_config
+    from mnistlab.train import fit
+
+    def kill_mid_epoch_2(event):
+        # SIGKILL: no cleanup, no atexit, exactly like a crash or an OOM kill
+        if event["event"] == "step" and event["epoch"] == 2 and event["step"] >= 10:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    cfg = tiny_config(epochs=3, log_every=5, optimizer="adam", schedule="one_cycle")
+    cfg = cfg.replace(**{{"model.layers": [*cfg.to_dict()["model"]["layers"][:3], {{"type": "dropout", "rate": 0.3}},
+                                         cfg.to_dict()["model"]["layers"][3]]}})
+    fit(cfg, sys.argv[1], dataset=make_dataset(), progress=False,
+        callbacks=[kill_mid_epoch_2] if sys.argv[2] == "kill" else [])
+""")
+
+
+def test_resume_after_a_real_kill_is_bitwise_identical(tmp_path, tiny_dataset):
+    script = tmp_path / "train.py"
+    script.write_text(KILL_SCRIPT.format(tests=str(REPO / "tests")))
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    killed = subprocess.run([sys.executable, str(script), str(tmp_path / "k"), "kill"], env=env)
+    assert killed.returncode == -signal.SIGKILL
+    assert not (tmp_path / "k" / "result.json").exists()
+    assert [r["epoch"] for r in Run.open(tmp_path / "k").metrics()] == [1]  # epoch 2 died half-way
+
+    run = Run.open(tmp_path / "k")  # resume in this process from the files alone
+    fit(run.config, tmp_path / "k", dataset=tiny_dataset, resume=True, progress=False)
+    full = subprocess.run([sys.executable, str(script), str(tmp_path / "u"), "full"], env=env)
+    assert full.returncode == 0
+
+    wk, wu = load_file(tmp_path / "k" / "model.safetensors"), load_file(tmp_path / "u" / "model.safetensors")
+    assert wk.keys() == wu.keys()
+    assert all(torch.equal(wk[k], wu[k]) for k in wk), "resumed weights differ from the uninterrupted run"
+    mk, mu = Run.open(tmp_path / "k").metrics(), Run.open(tmp_path / "u").metrics()
+    assert [(r["loss"], r["val_loss"]) for r in mk] == [(r["loss"], r["val_loss"]) for r in mu]
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path, tiny_dataset, monkeypatch):
+    import mnistlab.train.loop as loop
+
+    calls = {"n": 0}
+    real_loss = loop.loss_from_logits
+
+    def loss_that_blows_up_in_epoch_2(*args, **kwargs):  # 1000 images / 64 = 16 steps per epoch
+        calls["n"] += 1
+        loss = real_loss(*args, **kwargs)
+        return loss * float("nan") if calls["n"] > 18 else loss
+
+    monkeypatch.setattr(loop, "loss_from_logits", loss_that_blows_up_in_epoch_2)
+    saved = {}
+
+    def remember_checkpoint(event):
+        if event["event"] == "step" and event["epoch"] == 2 and not saved:
+            saved["bytes"] = (tmp_path / "r" / "checkpoint.safetensors").read_bytes()
+
+    with pytest.raises(MnistlabError, match=r"the loss became nan during epoch 2; the last good checkpoint "
+                                            r"\(epoch 1\) is kept in .*; lower train.learning_rate"):
+        fit(tiny_config(epochs=3, log_every=1), tmp_path / "r", dataset=tiny_dataset, progress=False,
+            callbacks=[remember_checkpoint])
+    assert (tmp_path / "r" / "checkpoint.safetensors").read_bytes() == saved["bytes"]
+    assert not (tmp_path / "r" / "result.json").exists()
+    assert Run.open(tmp_path / "r").load_model() is not None  # still loadable from the good checkpoint
+
+
+def test_target_accuracy_stops_early_and_says_when(tmp_path, tiny_dataset, capsys):
+    result = fit(tiny_config(epochs=5, target_accuracy=0.9), tmp_path / "t", dataset=tiny_dataset)
+    assert result["target_reached"] and result["target_epoch"] == 1 and result["epochs_run"] == 1
+    assert result["status"] == "reached_target"
+    assert "target val_accuracy 0.9 reached at epoch 1 after" in capsys.readouterr().out
+
+
+def test_unreached_target_is_said_plainly(tmp_path, tiny_dataset, capsys):
+    result = fit(tiny_config(epochs=1, target_accuracy=0.999, learning_rate=1e-6), tmp_path / "t",
+                 dataset=tiny_dataset)
+    assert not result["target_reached"] and result["target_epoch"] is None
+    assert "target val_accuracy 0.999 was NOT reached in 1 epochs" in capsys.readouterr().out
+
+
+def test_sigmoid_head_trains_with_binary_cross_entropy(tmp_path, tiny_dataset):
+    cfg = tiny_config(epochs=2).replace(**{"model.output": "sigmoid", "train.loss": "binary_cross_entropy"})
+    result = fit(cfg, tmp_path / "s", dataset=tiny_dataset, progress=False)
+    assert result["test_accuracy"] > 0.9
+
+
+@pytest.mark.parametrize("optimizer, schedule", [("sgd", "step"), ("adamw", "cosine"), ("rmsprop", "constant"),
+                                                 ("adadelta", "one_cycle")])
+def test_every_optimizer_and_schedule_learns(tmp_path, tiny_dataset, optimizer, schedule):
+    lr = {"sgd": 0.05, "adamw": 0.01, "rmsprop": 0.003, "adadelta": 1.0}[optimizer]
+    cfg = tiny_config(epochs=2, optimizer=optimizer, schedule=schedule, learning_rate=lr, nesterov=True,
+                      label_smoothing=0.1)
+    assert fit(cfg, tmp_path / optimizer, dataset=tiny_dataset, progress=False)["test_accuracy"] > 0.8
+
+
+def test_augmentation_and_dropout_run(tmp_path, tiny_dataset):
+    cfg = tiny_config(epochs=1).replace(**{"data.shift": 2, "data.rotation": 10.0})
+    assert fit(cfg, tmp_path / "aug", dataset=tiny_dataset, progress=False)["test_accuracy"] > 0.5
+
+
+def test_a_callback_can_cancel(tmp_path, tiny_dataset):
+    def cancel(event):
+        if event["event"] == "epoch":
+            raise StopTraining
+
+    result = fit(tiny_config(epochs=4), tmp_path / "c", dataset=tiny_dataset, progress=False, callbacks=[cancel])
+    assert result["status"] == "cancelled" and result["epochs_run"] == 1
+    assert (tmp_path / "c" / "model.safetensors").exists()
+
+
+def test_refuses_to_overwrite_a_run_and_to_resume_nothing(tmp_path, tiny_dataset, tiny_run):
+    before = (tiny_run / "result.json").read_bytes()
+    with pytest.raises(MnistlabError, match="already holds a run; pick another --out"):
+        fit(tiny_config(), tiny_run, dataset=tiny_dataset, progress=False)
+    assert (tiny_run / "result.json").read_bytes() == before
+    with pytest.raises(MnistlabError, match="nothing to resume"):
+        fit(tiny_config(), tmp_path / "empty", dataset=tiny_dataset, resume=True, progress=False)
+
+
+def test_metrics_csv_has_the_requested_extra_metrics(tmp_path, tiny_dataset):
+    fit(tiny_config(epochs=1, metrics=("accuracy", "f1", "top5_accuracy")), tmp_path / "m", dataset=tiny_dataset,
+        progress=False)
+    with open(tmp_path / "m" / "metrics.csv") as f:
+        row = next(csv.DictReader(f))
+    assert 0 < float(row["val_f1"]) <= 1 and 0 < float(row["val_top5_accuracy"]) <= 1
