@@ -77,15 +77,15 @@ def _spatial(spec, where: str, shape: Shape, kernel, stride, padding) -> tuple[S
             f"move it before the flatten/global_avg_pool layer")
     (kh, kw), (sh, sw) = kernel, stride
     (h, ah), (w, aw) = output_size(shape[1], kh, sh, padding), output_size(shape[2], kw, sw, padding)
+    arith = (ah,) if ah == aw else (f"H: {ah}", f"W: {aw}")  # square maps: say it once
     if h <= 0 or w <= 0:
         raise MnistlabError(
             f"{where}: input {'x'.join(map(str, shape))} is too small for a {kh}x{kw} window with "
-            f"padding='valid' (H: {ah}, W: {aw}); use padding='same', a smaller kernel, or less downsampling before it")
+            f"padding='valid' ({', '.join(arith)}); use padding='same', a smaller kernel, or less downsampling before it")
     pads = (0, 0, 0, 0)
     if padding == "same":
         (top, bottom), (left, right) = same_padding(shape[1], kh, sh), same_padding(shape[2], kw, sw)
         pads = (left, right, top, bottom)
-    arith = (ah,) if ah == aw else (f"H: {ah}", f"W: {aw}")  # square maps: say it once
     return (h, w), arith, pads
 
 
