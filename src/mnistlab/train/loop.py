@@ -24,7 +24,7 @@ from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
 from mnistlab.files import write_json
-from mnistlab.models import build_model
+from mnistlab.models import build_model, infer
 from mnistlab.train import runs
 from mnistlab.train.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from mnistlab.train.optim import make_optimizer, make_schedule
@@ -74,6 +74,10 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     started = time.perf_counter()
     device = select_device(tc.device, tc.threads)
     ds = dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress)
+    infer(config.model, ds.input_shape, ds.num_classes)  # an impossible stack fails before any other work
+    if dc.validation_size >= len(ds.train_images):
+        raise MnistlabError(f"data.validation_size = {dc.validation_size} leaves no training images out of "
+                            f"{len(ds.train_images)}; set data.validation_size below {len(ds.train_images)}")
     (train_x, train_y), (val_x, val_y) = split_validation(ds.train_images, ds.train_labels, dc.validation_size)
     mean, std = channel_stats(train_x) if dc.normalize else (None, None)
 
