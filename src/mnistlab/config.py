@@ -107,19 +107,22 @@ LAYER_TYPES: dict[str, type] = {
 }
 LayerSpec = Union[Conv2D, MaxPool2D, AvgPool2D, BatchNorm, Activation_, Dropout, Flatten, GlobalAvgPool, Dense]
 
-# The recommended network (the `default` preset): small and early-strided so that one epoch on
-# two CPU cores is cheap, with batch norm so it trains fast at a high learning rate.
+# The recommended network (the `default` preset): stride 2 at once (28 -> 14) so every later layer
+# works on a small map, batch norm so one epoch at a high learning rate is enough, and no bias
+# before batch norm (it would be cancelled by the mean subtraction). 29k parameters, 3.8 MFLOPs an image.
 DEFAULT_LAYERS: tuple[LayerSpec, ...] = (
-    Conv2D(filters=32, kernel_size=5, strides=2, padding="same"),
+    Conv2D(filters=16, kernel_size=5, strides=2, padding="same", use_bias=False),
     BatchNorm(),
     Activation_("relu"),
-    Conv2D(filters=64, kernel_size=3, strides=2, padding="same"),
+    Conv2D(filters=32, kernel_size=3, padding="same", use_bias=False),
     BatchNorm(),
     Activation_("relu"),
-    Conv2D(filters=128, kernel_size=3, strides=1, padding="same"),
+    MaxPool2D(2),
+    Conv2D(filters=64, kernel_size=3, padding="same", use_bias=False),
     BatchNorm(),
     Activation_("relu"),
-    GlobalAvgPool(),
+    MaxPool2D(2),
+    Flatten(),
     Dense(units=10),
 )
 
@@ -153,11 +156,11 @@ METRICS = ("accuracy", "top5_accuracy", "precision", "recall", "f1")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = field(default=2, metadata=_range(1))
-    batch_size: int = field(default=256, metadata=_range(1))
+    epochs: int = field(default=1, metadata=_range(1))
+    batch_size: int = field(default=128, metadata=_range(1))
     shuffle: bool = True
     optimizer: Literal["sgd", "adam", "adamw", "rmsprop", "adadelta"] = "adam"
-    learning_rate: float = field(default=0.004, metadata=_range(0, None, True))
+    learning_rate: float = field(default=0.02, metadata=_range(0, None, True))
     momentum: float = field(default=0.9, metadata=_range(0, 1, False, True))  # sgd, rmsprop
     nesterov: bool = False  # sgd
     beta_1: float = field(default=0.9, metadata=_range(0, 1, False, True))  # adam, adamw
@@ -165,7 +168,7 @@ class TrainConfig:
     rho: float = field(default=0.9, metadata=_range(0, 1, False, True))  # adadelta
     weight_decay: float = field(default=0.0, metadata=_range(0))
     schedule: Literal["constant", "step", "cosine", "one_cycle"] = "one_cycle"
-    warmup: float = field(default=0.25, metadata=_range(0, 1, False, True))  # one_cycle: fraction rising
+    warmup: float = field(default=0.2, metadata=_range(0, 1, False, True))  # one_cycle: fraction rising
     step_size: int = field(default=1, metadata=_range(1))  # step: epochs between decays
     gamma: float = field(default=0.1, metadata=_range(0, 1, True))  # step: decay factor
     label_smoothing: float = field(default=0.0, metadata=_range(0, 1, False, True))
