@@ -1,0 +1,277 @@
+"""The web studio's FastAPI application: the page, and the JSON API it runs on.
+
+    GET  /                          the page (plain HTML, CSS and JavaScript modules, nothing from a CDN)
+    GET  /api/runs                  run folders with their results; GET /api/runs/{name} for one in full
+    POST /api/predict?run=NAME      image bytes (or a multipart `file`) -> probabilities, input, feature maps
+    GET  /api/presets               the preset recipes, to start the training form from
+    POST /api/summary               a recipe -> layer shapes and their arithmetic, or the reason it cannot work
+    POST /api/train                 start a training job (202); 409 while another one runs
+    GET  /api/train/{id}/events     the job's progress as Server-Sent Events
+    POST /api/train/{id}/cancel     stop it
+
+Errors are JSON `{"detail": "one line"}`: 400 for bad input, 404 for an unknown run or job, 409 for
+a busy trainer or a taken run name, 413 for an oversized body, 422 for a malformed request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+
+from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import UploadFile
+
+from mnistlab.config import Config
+from mnistlab.errors import MnistlabError
+from mnistlab.models import format_summary, summarize
+from mnistlab.presets import PRESETS, preset
+from mnistlab.train.runs import Run, default_run_dir
+from mnistlab.web.guards import LOOPBACK_HOSTS, RequestGuard
+from mnistlab.web.inference import ModelCache, UnknownRun, inference_pool, predict_image, run_path, weights_stamp
+from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists
+from mnistlab.web.schemas import ModelSettings, TrainRequest
+
+STATIC = Path(__file__).parent / "static"
+MAX_UPLOAD_BYTES = 2 * 2**20
+KEEPALIVE_SECONDS = 15.0  # an SSE comment this often keeps proxies from closing a quiet stream
+
+PREDICT_BODY = {"requestBody": {"required": True, "content": {
+    "image/png": {"schema": {"type": "string", "format": "binary"}},
+    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
+}}}
+
+
+def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, device: str = "cpu",
+               max_jobs: int = 1, dataset_loader: DatasetLoader | None = None,
+               max_upload_bytes: int = MAX_UPLOAD_BYTES,
+               allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS) -> FastAPI:
+    """The app serving the runs in `runs_dir`; `run` (a name in it, or its path) is the one drawn against
+    first. `dataset_loader(dataset, data_dir, color)` replaces `load_dataset` (tests)."""
+    runs_dir = Path(runs_dir)
+    default_run = _default_run(runs_dir, run)
+    models = ModelCache(runs_dir, device)
+    jobs = JobManager(runs_dir, max_jobs, dataset_loader)
+    pool = inference_pool()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        pool.shutdown(wait=False, cancel_futures=True)
+        await asyncio.to_thread(jobs.stop_all)  # a job stopped now leaves its run tidy, as a cancel does
+
+    app = FastAPI(title="mnistlab studio", version="1", summary="Draw digits, watch the network answer, train.",
+                  lifespan=lifespan)
+    app.add_middleware(RequestGuard, max_body=max_upload_bytes, allowed_hosts=allowed_hosts)
+
+    @app.exception_handler(MnistlabError)
+    async def user_error(request: Request, e: MnistlabError):
+        status = 404 if isinstance(e, UnknownRun) else 409 if isinstance(e, (JobsBusy, RunExists)) else 400
+        return JSONResponse({"detail": str(e)}, status)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, e: RequestValidationError):
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
+        return JSONResponse({"detail": f"{where}: {first['msg']}"}, 422)
+
+    # -- the page ---------------------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def index():
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    # -- runs -------------------------------------------------------------------------------------
+    @app.get("/api/runs", tags=["runs"])
+    def list_runs():
+        """Every run folder, newest first, with its status and results."""
+        training = {j.run for j in jobs.running()}
+        found = sorted((p for p in runs_dir.iterdir() if (p / "config.toml").is_file()),
+                       key=_mtime, reverse=True) if runs_dir.is_dir() else []
+        return {"runs_dir": str(runs_dir), "default": default_run,
+                "runs": [_run_row(p, p.name in training) for p in found]}
+
+    @app.get("/api/runs/{name:path}", tags=["runs"])
+    def run_details(name: str):
+        """One run: config, per-epoch metrics, result and layer summary."""
+        path = run_path(runs_dir, name)
+        r = Run.open(path)
+        row = _run_row(path, any(j.run == name for j in jobs.running()))
+        s = summarize(r.config.model, tuple(r.meta["input_shape"]), len(r.classes))
+        return {**row, "config": r.config.to_dict(), "meta": r.meta, "metrics": r.metrics(),
+                "steps": _step_curve(path), "result": r.result(), "summary": s}
+
+    # -- predict ----------------------------------------------------------------------------------
+    @app.post("/api/predict", tags=["predict"], openapi_extra=PREDICT_BODY)
+    async def predict(request: Request, run: str | None = Query(None, description="run name (default: the served run)"),
+                      features: bool = Query(True, description="include each conv block's feature maps")):
+        """Classify one image: PNG/JPEG bytes as the body, or a multipart form with a `file` field."""
+        name = run or default_run
+        if not name:
+            raise MnistlabError("no run chosen: pass ?run=NAME (see /api/runs) or start the server with a RUN")
+        data = await _image_bytes(request)
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(pool, lambda: predict_image(models.get(name), data, features))
+        return JSONResponse(result)  # already plain JSON types: skip FastAPI's encoder, this is the hot path
+
+    # -- recipes and training ---------------------------------------------------------------------
+    @app.get("/api/presets", tags=["train"])
+    def presets():
+        """The preset recipes as full configs (the form starts from one)."""
+        return {"presets": [{"name": n, "doc": _preset_doc(n), "config": preset(n).to_dict()} for n in PRESETS]}
+
+    @app.post("/api/summary", tags=["train"])
+    def summary(body: ModelSettings):
+        """The resolved config and each layer's output shape with its arithmetic; 400 with the reason if
+        the stack cannot work."""
+        config = body.to_config()
+        s = summarize(config.model, *jobs.input_spec(config))
+        return {"summary": s, "text": format_summary(s), "config": config.to_dict(), "toml": config.to_toml()}
+
+    @app.post("/api/train", tags=["train"], status_code=202)
+    def train(body: TrainRequest):
+        """Check the recipe, then train it in the background; follow it at /api/train/{id}/events."""
+        config = body.to_config()
+        summarize(config.model, *jobs.input_spec(config))  # an impossible stack is refused now, not in the thread
+        name = body.name or default_run_dir(runs_dir).name
+        return jobs.start(config, name, body.train_limit).to_dict()
+
+    @app.get("/api/train", tags=["train"])
+    def list_jobs():
+        return {"jobs": [j.to_dict() for j in jobs.jobs.values()]}
+
+    def job_or_404(job_id: str):
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no training job {job_id!r}; see /api/train for the current ones")
+        return job
+
+    @app.get("/api/train/{job_id}", tags=["train"])
+    def job_status(job_id: str):
+        job = job_or_404(job_id)
+        return {**job.to_dict(), "history": list(job.events)}
+
+    @app.post("/api/train/{job_id}/cancel", tags=["train"])
+    def cancel(job_id: str):
+        """Stop the job at its next progress event; the run keeps its last finished epoch."""
+        job = job_or_404(job_id)
+        job.cancel()
+        return job.to_dict()
+
+    @app.get("/api/train/{job_id}/events", tags=["train"])
+    async def events(job_id: str, last_event_id: str | None = Header(None)):
+        """Server-Sent Events: each event's `event:` is its kind (start, step, epoch, end, done), `data:` its JSON.
+        A reconnecting EventSource sends Last-Event-ID and gets only what it missed."""
+        job = job_or_404(job_id)
+        start = int(last_event_id) + 1 if last_event_id and last_event_id.isdigit() else 0
+        if job.done and start >= len(job.events):
+            return Response(status_code=204)  # tells EventSource not to reconnect
+        return StreamingResponse(_event_stream(job, start), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return app
+
+
+async def _event_stream(job, seen: int):
+    yield "retry: 2000\n\n"
+    while True:
+        new = job.events[seen:]  # append-only list: a slice is a consistent snapshot
+        for i, event in enumerate(new, seen):
+            yield f"id: {i}\nevent: {event['event']}\ndata: {json.dumps(event)}\n\n"
+            if event["event"] == "done":
+                return
+        seen += len(new)
+        if not new:
+            yield ": keep-alive\n\n"
+        await job.wait(seen, KEEPALIVE_SECONDS)
+
+
+async def _image_bytes(request: Request) -> bytes:
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=8)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise MnistlabError("the form has no 'file' field; upload the image as file=@digit.png")
+        data = await upload.read()
+    else:
+        data = await request.body()
+    if not data:
+        raise MnistlabError("the request has no image; send PNG or JPEG bytes, or a form with a 'file' field")
+    return data
+
+
+def _default_run(runs_dir: Path, run: str | Path | None) -> str | None:
+    """`run` is a name inside `runs_dir`, or a path to a folder in it."""
+    if run is None:
+        return None
+    path = Path(run)
+    if len(path.parts) > 1 and path.resolve().parent != runs_dir.resolve():
+        raise MnistlabError(f"run {run} is not inside the runs folder {runs_dir}; pass --runs-dir {path.parent}")
+    run_path(runs_dir, path.name)
+    return path.name
+
+
+def _step_curve(path: Path) -> list[dict]:
+    """The training loss and accuracy (running means within each epoch) at every progress event of
+    events.jsonl, with `x` in epochs: the same curve the page draws live."""
+    try:
+        lines = (path / "events.jsonl").read_text().splitlines()
+    except OSError:
+        return []
+    steps_per_epoch, curve = None, []
+    for line in lines:
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("event") == "start":
+            steps_per_epoch = e.get("steps_per_epoch")
+        elif e.get("event") == "step" and steps_per_epoch:
+            x = e["epoch"] - 1 + e["step"] / steps_per_epoch
+            curve.append({"x": x, "loss": e["loss"], "accuracy": e["accuracy"]})
+    return curve
+
+
+def _preset_doc(name: str) -> str:
+    recipe = PRESETS[name]
+    if recipe is Config:  # the defaults themselves: a dataclass's __doc__ is only its signature, so say what they are
+        c = Config()
+        params = summarize(c.model, (1, 28, 28), 10)["total_params"]
+        return (f"The recommended recipe (mnistlab's defaults): {params:,} parameters, {c.train.optimizer} at "
+                f"learning_rate {c.train.learning_rate:g} with a {c.train.schedule} schedule, "
+                f"{c.train.epochs} epoch{'s' if c.train.epochs > 1 else ''}.")
+    return " ".join((recipe.__doc__ or "").split())
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed while we listed (a cancelled job cleaning up)
+        return 0.0
+
+
+def _run_row(path: Path, training: bool) -> dict:
+    """One line of the runs table. A folder that cannot be read is listed with the reason, not skipped."""
+    try:
+        r = Run.open(path)
+        result, metrics = r.result(), r.metrics()
+    except (MnistlabError, OSError, ValueError) as e:  # ValueError: a damaged JSON file
+        return {"name": path.name, "status": "unreadable", "error": str(e), "has_weights": False}
+    last = metrics[-1] if metrics else {}
+    status = "training" if training else result["status"] if result else "unfinished"
+    return {
+        "name": r.name, "status": status, "dataset": r.meta.get("dataset"), "head": r.output,
+        "classes": r.classes, "params": r.meta.get("params"),
+        "epochs_done": len(metrics), "epochs": r.config.train.epochs,
+        "test_accuracy": result and result.get("test_accuracy"), "val_accuracy": last.get("val_accuracy"),
+        "accuracy": last.get("accuracy"), "seconds": result["seconds"] if result else last.get("elapsed"),
+        "train_size": result and result.get("train_size"),
+        "has_weights": weights_stamp(path) is not None, "modified": _mtime(path),
+    }
