@@ -65,8 +65,12 @@ def config_from_args(args):
 
 
 def cmd_train(args) -> int:
+    from mnistlab import distributed
     from mnistlab.train import Run, default_run_dir, fit
 
+    if args.nproc:  # this same command again, under torchrun, as N data-parallel processes
+        return distributed.launch(args.argv, args.nproc)
+    main_process = distributed.from_env().is_main  # under torchrun, rank 0 speaks for all
     if args.resume:
         if args.config or args.model or args.set:
             raise MnistlabError("--resume continues a run with its own config.toml; drop --config/--model/--set")
@@ -76,11 +80,15 @@ def cmd_train(args) -> int:
         config = config_from_args(args)
         out, resume = Path(args.out) if args.out else default_run_dir(), False
     callbacks = [lambda e: print(json.dumps(e), flush=True)] if args.json_log else []
+    if args.tensorboard:  # made before training, so a missing package fails at once, not at the end
+        from mnistlab.tensorboard import TensorBoardLogger
+
+        callbacks.append(TensorBoardLogger(out))
     progress = not (args.quiet or args.json_log)
-    if progress:
+    if progress and main_process:
         print(f"run folder: {out}", flush=True)
     result = fit(config, out, resume=resume, progress=progress, callbacks=callbacks)
-    if args.quiet:
+    if args.quiet and main_process:
         print(f"{out}: test accuracy {result['test_accuracy']:.4f}")
     return 0
 
@@ -90,7 +98,7 @@ def _dataset_for_run(run, args):
 
     name = args.dataset or run.config.data.dataset
     data_dir = args.data_dir or (run.config.data.data_dir if name == run.config.data.dataset else None)
-    ds = load_dataset(name, data_dir, color=run.config.data.color, progress=not args.json)
+    ds = load_dataset(name, data_dir, color=run.config.data.color, progress=not getattr(args, "json", False))
     if len(ds.classes) != len(run.classes) or tuple(ds.input_shape) != tuple(run.meta["input_shape"]):
         raise MnistlabError(
             f"dataset {name} has {len(ds.classes)} classes of shape {list(ds.input_shape)}, but run {run.name} "
@@ -123,10 +131,29 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from mnistlab.predict import format_predictions, predict_files
+    if args.run.endswith(".onnx"):  # onnxruntime alone: this path never imports torch
+        from mnistlab.export import format_predictions, predict_files
 
-    results = predict_files(args.run, args.images, top=args.top, device=args.device)
+        results = predict_files(args.run, args.images, top=args.top)
+    else:
+        from mnistlab.predict import format_predictions, predict_files
+
+        results = predict_files(args.run, args.images, top=args.top, device=args.device)
     print(json.dumps(results, indent=2) if args.json else format_predictions(results))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from mnistlab.export import export_onnx
+
+    info = export_onnx(args.run, args.out)
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        shape = " x ".join(map(str, info["input_shape"]))
+        print(f"wrote {info['path']} ({info['bytes'] / 1024:.0f} KiB): pixels N x {shape} in 0..1 -> logits; "
+              f"head {info['head']} and class names in its metadata; "
+              f"onnxruntime matches PyTorch to {info['max_abs_diff']:.1e}")
     return 0
 
 
@@ -144,6 +171,53 @@ def cmd_summary(args) -> int:
         shape, n = (3 if cfg.data.color == "rgb" else 1, 28, 28), args.classes
     s = summarize(cfg.model, shape, n)
     print(json.dumps(s, indent=2) if args.json else format_summary(s))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from mnistlab.report import write_report
+    from mnistlab.train import Run
+
+    run = Run.open(args.run)
+    path = write_report(run.path, args.out, dataset=_dataset_for_run(run, args), images=args.image or (),
+                        device=args.device)
+    print(f"wrote {path}")
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(path.resolve().as_uri())
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from mnistlab.report import compare_runs, format_comparison, write_comparison
+
+    data = compare_runs(args.runs)
+    print(format_comparison(data))
+    print(f"\nwrote {write_comparison(data, args.out)}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from mnistlab.web import create_app, serve
+    from mnistlab.web.guards import LOOPBACK_HOSTS
+    from mnistlab.web.server import is_loopback
+
+    runs_dir = Path(args.runs_dir) if args.runs_dir else Path(args.run).parent if args.run else Path("runs")
+    local = is_loopback(args.host)  # then only loopback Host names are answered (no DNS rebinding)
+    app = create_app(runs_dir, args.run, device=args.device, max_jobs=args.max_jobs,
+                     allowed_hosts=LOOPBACK_HOSTS if local else None)
+    if not local:
+        print(f"warning: serving on {args.host}: anyone who can reach this machine can use the page and start "
+              "training jobs on it", file=sys.stderr)
+
+    def ready(url: str) -> None:
+        print(f"mnistlab studio: {url}  (runs from {runs_dir}/; Ctrl-C to stop)", flush=True)
+
+    try:
+        serve(app, args.host, args.port, on_ready=ready)
+    except KeyboardInterrupt:  # uvicorn shut down gracefully on Ctrl-C, then passed the signal on
+        print("mnistlab studio: stopped", flush=True)
     return 0
 
 
@@ -165,6 +239,47 @@ def cmd_data_show(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    if args.sweep == "report":
+        return _sweep_report(args)
+    from mnistlab.config import parse_assignment
+    from mnistlab.sweep import load_sweep, run_sweep
+
+    if args.study_name:  # only `sweep report` takes a second argument
+        raise MnistlabError(f"unexpected argument {args.study_name!r}; "
+                            f"did you mean `mnistlab sweep report {args.study_name}`?")
+    sweep = load_sweep(args.sweep, name=args.study, overrides=dict(parse_assignment(t) for t in args.set),
+                       dataset=args.dataset, data_dir=args.data_dir, n_trials=args.n_trials, timeout=args.timeout)
+    folder = Path(args.out) if args.out else Path("sweeps") / sweep.name
+    print(f"sweep {sweep.name}: {sweep.n_trials} trials ({sweep.sampler}, pruner {sweep.pruner}) in {folder}, "
+          f"{args.workers} worker(s)", flush=True)
+    s = run_sweep(sweep, folder, args.storage, args.workers, quiet=args.quiet)
+    states = ", ".join(f"{n} {state}" for state, n in sorted(s["states"].items()))
+    print(f"{s['trials']} trials: {states}")
+    if s["best"]:
+        b = s["best"]
+        print(f"best: trial {b['trial']}, val_accuracy {b['val_accuracy']:.4f}, run {b.get('run')}\n"
+              f"      {json.dumps(b['hyperparameters'])}\nreport: mnistlab sweep report "
+              + (f"{sweep.name} --storage URL" if args.storage else str(folder)))
+    return 0
+
+
+def _sweep_report(args) -> int:
+    from mnistlab.sweep import load_study, study_from_folder
+    from mnistlab.sweep_report import write_report
+
+    if not args.study_name:
+        raise MnistlabError("sweep report needs a STUDY: the sweep folder, or a study name with --storage URL")
+    if args.storage:
+        study = load_study(args.study_name, args.storage)
+        default_out = Path("sweeps") / args.study_name / "report.html"
+    else:
+        study = study_from_folder(args.study_name)
+        default_out = Path(args.study_name) / "report.html"
+    print(f"wrote {write_report(study, Path(args.out) if args.out else default_out)}")
+    return 0
+
+
 def cmd_config_show(args) -> int:
     print(config_from_args(args).to_toml(), end="")
     return 0
@@ -177,7 +292,7 @@ def cmd_config_list(args) -> int:
     for name in PRESETS:
         cfg = preset(name)
         s = summarize(cfg.model, (1, 28, 28), 10)
-        doc = (PRESETS[name].__doc__ or "the recommended recipe: 99%+ on MNIST, fast on a CPU").strip().split("\n")[0]
+        doc = PRESETS[name].__doc__.strip().split("\n")[0]
         print(f"{name:<14} {s['total_params']:>9,} params  {cfg.train.epochs:>3} epochs  {doc}")
     return 0
 
@@ -199,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN", help="continue RUN from its last checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bars, only the final line")
     p.add_argument("--json-log", action="store_true", help="print every event as a JSON line (for machines)")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also log to RUN/tensorboard/ (needs: pip install \"mnistlab[tensorboard]\")")
+    p.add_argument("--nproc", type=int, metavar="N",
+                   help="data-parallel training in N processes on this machine (runs torchrun; for several "
+                        "machines use torchrun -m mnistlab train ... directly)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="loss, accuracy, top-k, per-class metrics, confusion matrix")
@@ -210,13 +330,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="classify PNG/JPG images with a trained run")
-    p.add_argument("run", metavar="RUN")
+    p = sub.add_parser("predict", help="classify PNG/JPG images with a trained run or an exported .onnx model")
+    p.add_argument("run", metavar="RUN", help="a run folder, or a .onnx file from `mnistlab export` (needs no torch)")
     p.add_argument("images", metavar="IMAGE", nargs="+")
     p.add_argument("--top", type=int, default=3, help="how many classes to show per image")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("export", help="write a run as an ONNX model for onnxruntime and other runtimes")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--format", choices=["onnx"], default="onnx")
+    p.add_argument("--out", metavar="FILE", help="file to write (default RUN/model.onnx)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("summary", help="each layer's output shape, the arithmetic behind it, params, mult-adds")
     p.add_argument("run", metavar="RUN", nargs="?", help="a run folder (or use --config/--model)")
@@ -224,6 +351,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", type=int, default=10, help="number of classes (without a RUN)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("report", help="an HTML page of what a run learned: curves, test results, filters, feature maps")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--out", metavar="DIR", help="folder for report.html and its PNGs (default RUN/report)")
+    p.add_argument("--image", metavar="FILE", action="append",
+                   help="show the feature maps of this image instead of one test image per class (repeatable)")
+    p.add_argument("--open", action="store_true", help="open the report in the web browser")
+    p.add_argument("--dataset", help="evaluate on another dataset with the same classes")
+    p.add_argument("--data-dir", metavar="DIR")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("compare", help="the settings that differ between runs, their results and curves")
+    p.add_argument("runs", metavar="RUN", nargs="+")
+    p.add_argument("--out", metavar="DIR", default="compare",
+                   help="folder for compare.html and its PNG (default ./compare)")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("serve", help="the web studio: draw a digit, watch the network answer, train with live curves")
+    p.add_argument("run", metavar="RUN", nargs="?", help="the run to draw against first (a folder in the runs folder)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    p.add_argument("--runs-dir", metavar="DIR",
+                   help="where runs are listed and trained (default: RUN's folder, else ./runs)")
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"], help="device for predictions")
+    p.add_argument("--max-jobs", type=int, default=1, metavar="N", help="training jobs allowed at once")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("data", help="dataset information and sample pictures")
     data_sub = p.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
@@ -241,6 +395,28 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--seed", type=int, default=0)
     q.set_defaults(func=cmd_data_show)
 
+    p = sub.add_parser(
+        "sweep", help="hyperparameter search (Optuna) over a SWEEP.toml; `sweep report STUDY` writes its report",
+        usage="mnistlab sweep SWEEP.toml [options]\n       mnistlab sweep report STUDY [--storage URL] [--out FILE]",
+        description="Run the trials a sweep file describes (each a normal run folder), or with `report`, "
+                    "write the HTML report of a study: STUDY is a sweep folder, or a study name with --storage.")
+    p.add_argument("sweep", metavar="SWEEP.toml", help="the sweep file, or the word `report`")
+    p.add_argument("study_name", metavar="STUDY", nargs="?",
+                   help="(report) a sweep folder or, with --storage, a study name")
+    p.add_argument("--storage", metavar="URL",
+                   help="an Optuna database URL (postgresql://user:pw@host/db, mysql://...) shared by workers on "
+                        "many machines (default: SQLite in the sweep folder)")
+    p.add_argument("--study", metavar="NAME", help="study name (default: the sweep file's name)")
+    p.add_argument("--out", metavar="PATH", help="sweep folder (default sweeps/NAME); for report, the HTML file")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="local worker processes (default 1)")
+    p.add_argument("--n-trials", type=int, metavar="N", help="trials in the study in all (overrides [sweep] n_trials)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="stop starting trials after this long")
+    p.add_argument("--dataset", help="dataset for every trial (overrides [sweep] dataset), e.g. idx:DIR")
+    p.add_argument("--data-dir", metavar="DIR")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a [base] config key")
+    p.add_argument("--quiet", action="store_true", help="no line per finished trial")
+    p.set_defaults(func=cmd_sweep)
+
     p = sub.add_parser("config", help="print resolved configs and the presets")
     config_sub = p.add_subparsers(dest="config_command", required=True, metavar="SUBCOMMAND")
     q = config_sub.add_parser("show", help="the resolved config as TOML")
@@ -255,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # `train --nproc` re-runs the command line
     if getattr(args, "name", None) and getattr(args, "config_command", None) == "show":
         args.model = args.model or args.name
     try:

@@ -64,8 +64,13 @@ def _accurate() -> Config:
                               schedule="one_cycle", label_smoothing=0.1))
 
 
+def _default() -> Config:
+    """this project's recipe: 99%+ on MNIST in one epoch, fast on a CPU (the config defaults)."""
+    return Config()
+
+
 PRESETS = {
-    "default": Config,
+    "default": _default,
     "keras-convnet": _keras_convnet,
     "lenet5": _lenet5,
     "torch-example": _torch_example,

@@ -50,7 +50,9 @@ def load_image(source: str | os.PathLike | bytes, max_pixels: int = MAX_PIXELS) 
         return ImageOps.exif_transpose(image)
     except MnistlabError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+    except UnidentifiedImageError:  # PIL's own text names its BytesIO object: useless to a user
+        raise MnistlabError(f"{name}: not a readable image (unknown format); use a PNG, JPEG or BMP file") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise MnistlabError(f"{name}: not a readable image ({' '.join(str(e).split())}); use a PNG, JPEG or BMP file") from None
 
 

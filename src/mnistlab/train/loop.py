@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from mnistlab import distributed
 from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
 from mnistlab.device import select_device
@@ -64,15 +65,17 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     """Train `config`, writing the run folder `out`; returns result.json's content.
 
     `dataset` skips loading (tests, sweeps); `resume=True` continues `out` from its checkpoint.
+    Under torchrun this is one of several data-parallel processes (see mnistlab.distributed).
     """
     out = Path(out)
     tc, dc = config.train, config.data
+    ddp, device = distributed.setup(select_device(tc.device, tc.threads))  # a single process outside torchrun
+    progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
     if resume and not (out / CHECKPOINT).is_file():
         raise MnistlabError(f"{out}: nothing to resume (no {CHECKPOINT}); start a new run instead of --resume")
-    if not resume and (out / "model.json").exists():
+    if not resume and ddp.is_main and (out / "model.json").exists():
         raise MnistlabError(f"{out} already holds a run; pick another --out, or continue it with --resume {out}")
     started = time.perf_counter()
-    device = select_device(tc.device, tc.threads)
     ds = dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress)
     infer(config.model, ds.input_shape, ds.num_classes)  # an impossible stack fails before any other work
     if dc.validation_size >= len(ds.train_images):
@@ -84,21 +87,23 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     torch.manual_seed(tc.seed)  # weight initialisation
     model = build_model(config.model, ds.input_shape, ds.num_classes, mean, std).to(device)
     optimizer = make_optimizer(model.parameters(), tc)
-    steps_per_epoch = math.ceil(len(train_x) / tc.batch_size)
+    steps_per_epoch = ddp.steps_per_epoch(len(train_x), tc.batch_size)
     schedule = make_schedule(optimizer, steps_per_epoch, tc)
-    out.mkdir(parents=True, exist_ok=True)
-    runs.write_config(out, config)
     params = sum(p.numel() for p in model.parameters())
-    runs.write_model_meta(out, {
-        "format": 1, "dataset": ds.name, "classes": list(ds.classes), "input_shape": list(ds.input_shape),
-        "mean": mean, "std": std, "output": config.model.output, "params": params,
-    })
+    if ddp.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        runs.write_config(out, config)
+        runs.write_model_meta(out, {
+            "format": 1, "dataset": ds.name, "classes": list(ds.classes), "input_shape": list(ds.input_shape),
+            "mean": mean, "std": std, "output": config.model.output, "params": params,
+        })
 
     state = {"epoch": 0, "history": [], "events": [], "elapsed": 0.0, "target_epoch": None, "target_seconds": None}
     if resume:
         state = load_checkpoint(out / CHECKPOINT, model, optimizer, schedule, device)
     history, events = state["history"], state["events"]
-    callbacks = list(callbacks)
+    callbacks = list(callbacks) if ddp.is_main else []
+    train_model = ddp.wrap(model, device)  # DistributedDataParallel under torchrun, else `model` itself
 
     def emit(event: dict) -> None:
         events.append(event)
@@ -119,33 +124,36 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
         gen = torch.Generator().manual_seed(epoch_seed(tc.seed, epoch))  # shuffle + augmentation
         order = torch.randperm(len(x_all), generator=gen) if tc.shuffle else torch.arange(len(x_all))
         order = order.to(device)
+        ddp.reseed(gen, epoch_seed(tc.seed, epoch))  # ranks share the permutation, not dropout/augmentation
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.long, device=device)
         bar = _progress(progress, steps_per_epoch, f"epoch {epoch}/{tc.epochs}")
         for step in range(steps_per_epoch):
-            idx = order[step * tc.batch_size:(step + 1) * tc.batch_size]
+            batch = order[step * tc.batch_size:(step + 1) * tc.batch_size]
+            idx = ddp.shard(batch)  # this rank's part of the global batch (all of it in one process)
             xb, yb = x_all[idx], y_all[idx]
             if dc.shift or dc.rotation:
                 xb = augment(xb, dc.shift, dc.rotation, gen)
-            logits = model(xb)
+            logits = train_model(xb)
             loss = loss_from_logits(logits, yb, tc.loss, tc.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * ddp.grad_weight(len(idx), len(batch)) if ddp.enabled else loss).backward()
             optimizer.step()
             schedule.step()
             loss_sum += loss.detach() * len(idx)
             correct += (logits.detach().argmax(1) == yb).sum()
             if (step + 1) % tc.log_every == 0 or step + 1 == steps_per_epoch:
                 seen = min((step + 1) * tc.batch_size, len(x_all))
-                row = {"loss": loss_sum.item() / seen, "accuracy": correct.item() / seen}
-                _check_finite(row["loss"], epoch, out, tc.learning_rate)
+                total_loss, total_correct = ddp.all_sum(loss_sum, correct)  # over all ranks' parts
+                train_row = {"loss": total_loss.item() / seen, "accuracy": total_correct.item() / seen}
+                _check_finite(train_row["loss"], epoch, out, tc.learning_rate)
                 bar.update(step + 1 - bar.n)
-                bar.set_postfix(loss=f"{row['loss']:.4f}", acc=f"{row['accuracy']:.4f}", refresh=False)
-                emit({"event": "step", "epoch": epoch, "step": step + 1, **row,
+                bar.set_postfix(loss=f"{train_row['loss']:.4f}", acc=f"{train_row['accuracy']:.4f}", refresh=False)
+                emit({"event": "step", "epoch": epoch, "step": step + 1, **train_row,
                       "learning_rate": optimizer.param_groups[0]["lr"]})
         bar.close()
-        train_row = {"loss": loss_sum.item() / len(x_all), "accuracy": correct.item() / len(x_all)}
-        row = {"epoch": epoch, **train_row, **_validation(model, val_x, val_y, tc, classes),
+        val_row = _validation(model, val_x, val_y, tc, classes) if ddp.is_main else {}
+        row = {"epoch": epoch, **train_row, **val_row,
                "learning_rate": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - t0}
         row["elapsed"] = elapsed_before + time.perf_counter() - started
         history.append(row)
@@ -158,13 +166,19 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
             emit({"event": "epoch", **row})
         except StopTraining:
             stop_reason = stop_reason or "cancelled"
-        _save_epoch(out, model, optimizer, schedule, state, history, events)
+        if ddp.is_main:
+            _save_epoch(out, model, optimizer, schedule, state, history, events)
         if progress:
             _print_epoch(row, "val_accuracy" in row)
+        stop_reason = ddp.from_main(stop_reason)  # rank 0 saw the validation accuracy and the callbacks
         if stop_reason:
             break
 
-    return _finish(out, config, model, ds, state, history, events, started, elapsed_before, stop_reason, emit, progress)
+    result = _finish(out, config, model, ds, state, history, events, started, elapsed_before, stop_reason, emit,
+                     progress) if ddp.is_main else None
+    result = ddp.from_main(result)  # every rank returns rank 0's result
+    ddp.close()
+    return result
 
 
 def _validation(model, val_x, val_y, tc, classes) -> dict:

@@ -1,0 +1,189 @@
+"""ONNX: export a run's network, and classify images with the exported file using onnxruntime alone.
+
+The graph maps `pixels`, float32 [N, C, H, W] with values in 0..1 (uint8 pixels / 255), to `logits`
+[N, classes]; N is dynamic. The run's input normalisation (mean/std) is inside the graph, as it is
+inside mnistlab's Network, so callers never normalise. The head is not in the graph: logits are what
+a training loss or an argmax wants, and the head that turns them into probabilities (softmax or
+sigmoid) is named in the model's `metadata_props` with the class names, input layout and the
+normalisation, so the file is self-describing.
+
+Exporting needs torch; `OnnxClassifier` and `predict_files` need only numpy, Pillow and onnxruntime:
+a serving machine can run the .onnx file without PyTorch installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from mnistlab.errors import MnistlabError
+from mnistlab.files import atomic_path
+
+INPUT, OUTPUT = "pixels", "logits"
+OPSET = 17  # supported by every onnxruntime of the last years; the network uses only basic ops
+
+
+def _require(module: str):
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MnistlabError(f"ONNX support needs the {module} package; pip install 'mnistlab[onnx]'") from None
+
+
+# ------------------------------------------------------------------------------------------------
+# Export (torch)
+# ------------------------------------------------------------------------------------------------
+
+
+def metadata(run) -> dict[str, str]:
+    """What a consumer of the .onnx file needs besides the graph, as metadata_props strings."""
+    c, h, w = run.meta["input_shape"]
+    mean, std = run.meta.get("mean"), run.meta.get("std")
+    return {
+        "head": run.output,
+        "classes": json.dumps(run.classes),
+        "input": f"{INPUT}: float32 N x {c} x {h} x {w}, pixel values in 0..1 (uint8 / 255), "
+                 f"{'white ink on black as in MNIST' if c == 1 else 'RGB'}; do not normalise, the graph does",
+        "input_shape": json.dumps([c, h, w]),
+        "normalization": json.dumps({"mean": mean, "std": std, "applied": "inside the graph"}
+                                    if mean is not None else None),
+        "output": f"{OUTPUT}: float32 N x {len(run.classes)}; probabilities = {run.output}(logits)",
+        "dataset": run.meta.get("dataset", run.config.data.dataset),
+        "run": run.name,
+    }
+
+
+def export_onnx(run_path: str | Path, out: str | Path | None = None) -> dict:
+    """Write RUN as ONNX (default RUN/model.onnx), check it against PyTorch, and describe what was written."""
+    import torch  # only exporting needs torch; everything below the next section must not import it
+
+    from mnistlab.train.runs import Run
+
+    onnx = _require("onnx")
+    _require("onnxruntime")
+    run = Run.open(run_path)
+    model = run.load_model("cpu")
+    c, h, w = run.meta["input_shape"]
+    out = Path(out) if out is not None else run.path / "model.onnx"
+    if out.suffix != ".onnx":
+        raise MnistlabError(f"--out {out}: an ONNX file name must end in .onnx")
+    inputs = torch.Generator().manual_seed(0)  # the trace and check inputs, the same on every export
+    with atomic_path(out) as tmp:
+        # The TorchScript exporter (dynamo=False) traces the plain feed-forward Network exactly and needs
+        # no extra package; the torch.export-based one needs onnxscript and is several times slower here.
+        # Its deprecation notice and constant-folding notes are not the user's concern.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (torch.rand(2, c, h, w, generator=inputs),), str(tmp),
+                              input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET, dynamo=False,
+                              dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}})
+        proto = onnx.load(str(tmp))
+        onnx.helper.set_model_props(proto, metadata(run))
+        proto.producer_name, proto.doc_string = "mnistlab", f"mnistlab run {run.name}: {INPUT} -> {OUTPUT}"
+        onnx.checker.check_model(proto)
+        onnx.save(proto, str(tmp))
+        # A batch size the trace never saw proves the batch dimension really is dynamic.
+        x = torch.rand(7, c, h, w, generator=inputs)
+        with torch.inference_mode():
+            expected = model(x).numpy()
+        diff = float(np.abs(OnnxClassifier(tmp).logits(x.numpy()) - expected).max())
+        if diff > 1e-4 * max(1.0, float(np.abs(expected).max())):  # float32 rounding scales with the logits
+            raise RuntimeError(f"the exported graph's logits differ from PyTorch's by {diff:.2e}")
+    return {"path": str(out), "bytes": out.stat().st_size, "max_abs_diff": diff, "head": run.output,
+            "classes": run.classes, "input_shape": [c, h, w]}
+
+
+# ------------------------------------------------------------------------------------------------
+# Inference (onnxruntime, numpy, Pillow: no torch)
+# ------------------------------------------------------------------------------------------------
+
+
+def _images_module():
+    """`mnistlab.data.images` (numpy + Pillow only) without running `mnistlab/data/__init__.py`,
+    which imports the torch-based dataset loader: the .onnx path must work where torch is absent."""
+    name = "mnistlab.data.images"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "data" / "images.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # a later `import mnistlab.data` reuses this module, not a second copy
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+class OnnxClassifier:
+    """An exported model in an onnxruntime session, with the head and classes from its metadata."""
+
+    def __init__(self, path: str | Path, threads: int = 0):
+        ort = _require("onnxruntime")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads  # 0: onnxruntime's default, one per core
+        options.log_severity_level = 3  # errors only
+        wanted = ("CUDAExecutionProvider", "CPUExecutionProvider")
+        providers = [p for p in wanted if p in ort.get_available_providers()]
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=providers)
+        except Exception as e:  # noqa: BLE001 -- onnxruntime's InvalidProtobuf, NoSuchFile... are bare Exceptions
+            raise MnistlabError(f"{path}: not a loadable ONNX model ({str(e).splitlines()[0]}); "
+                                f"export one with `mnistlab export RUN --format onnx`") from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "head" not in meta or "classes" not in meta:
+            raise MnistlabError(f"{path}: the ONNX file has no mnistlab metadata (head, classes); "
+                                f"export it with `mnistlab export RUN --format onnx`")
+        self.path = Path(path)
+        self.metadata = dict(meta)
+        self.head: str = meta["head"]
+        self.classes: list[str] = json.loads(meta["classes"])
+        self.input_shape: list[int] = json.loads(meta["input_shape"])
+
+    def logits(self, pixels: np.ndarray) -> np.ndarray:
+        """float32 [N, C, H, W] in 0..1 -> logits [N, classes]."""
+        return self.session.run([OUTPUT], {INPUT: np.ascontiguousarray(pixels, dtype=np.float32)})[0]
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """uint8 [N, C, H, W] -> probabilities under the model's head."""
+        z = self.logits(images.astype(np.float32) / 255.0)
+        if self.head == "softmax":
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        return np.exp(-np.logaddexp(0.0, -z))  # sigmoid without overflow for very negative logits
+
+
+def to_input(image, channels: int = 1, size: int = 28) -> np.ndarray:
+    """A user image -> uint8 [C, size, size], exactly as `mnistlab.predict.to_input` (which needs torch)."""
+    images = _images_module()
+    if channels == 1:
+        return images.preprocess(image, size)[None]
+    img = images.load_image(image) if isinstance(image, (str, Path, bytes)) else image
+    return np.asarray(img.convert("RGB").resize((size, size)), dtype=np.uint8).transpose(2, 0, 1)
+
+
+def predict_files(model_path: str | Path, images: list[str], top: int = 3) -> list[dict]:
+    """Classify image files with an .onnx model; the same result shape as `mnistlab.predict.predict_files`."""
+    model = OnnxClassifier(model_path)
+    channels, size = model.input_shape[0], model.input_shape[1]
+    probs = model.probabilities(np.stack([to_input(path, channels, size) for path in images]))
+    results = []
+    for path, p in zip(images, probs):
+        best = np.argsort(-p, kind="stable")[:min(top, len(model.classes))]
+        top_k = [{"class": model.classes[i], "index": int(i), "probability": float(p[i])} for i in best]
+        results.append({"image": str(path), "head": model.head, "top": top_k})
+    return results
+
+
+def format_predictions(results: list[dict]) -> str:
+    """The text `mnistlab predict` prints; kept in step with `mnistlab.predict.format_predictions`,
+    which cannot be imported here because mnistlab.predict imports torch."""
+    lines = []
+    for r in results:
+        best = r["top"][0]
+        lines.append(f"{r['image']}: {best['class']} ({best['probability']:.1%})")
+        for t in r["top"]:
+            lines.append(f"    {t['class']:>12}  {t['probability']:7.2%}  {'#' * round(t['probability'] * 30)}")
+    head = results[0]["head"] if results else "softmax"
+    note = "probabilities sum to 1 (softmax)" if head == "softmax" else "each class independent, 0..1 (sigmoid)"
+    return "\n".join(lines + [f"({note})"])
