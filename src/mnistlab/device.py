@@ -1,6 +1,9 @@
-"""The device is chosen here, once: `auto` is CUDA when present, else the CPU."""
+"""The device and the training precision are chosen here, once: `auto` is CUDA when present, else the CPU."""
 
 from __future__ import annotations
+
+import functools
+from pathlib import Path
 
 import torch
 
@@ -18,3 +21,23 @@ def select_device(name: str = "auto", threads: int = 0) -> torch.device:
     if threads > 0:
         torch.set_num_threads(threads)
     return torch.device(name)
+
+
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """True when the CPU multiplies bf16 natively (AMX or AVX512-BF16); elsewhere bf16 is emulated and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux: stay with float32
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+    """The dtype the forward pass autocasts to, or None for plain float32."""
+    if precision == "float32":
+        return None
+    if precision == "bfloat16":
+        return torch.bfloat16
+    native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_bf16()
+    return torch.bfloat16 if native else None

@@ -7,7 +7,7 @@ more than one process (gloo on CPUs, nccl on GPUs), and gets back a `Replica` de
 
 The division of work, which keeps a run's numbers the same as one process with the same config:
 - every rank draws the same permutation each epoch and takes its own disjoint part of each global batch
-  (`shard`), so `train.batch_size` stays the global batch size and per-rank batches are batch_size / N
+  (`part`), so `train.batch_size` stays the global batch size and per-rank batches are batch_size / N
   (a final batch with fewer images than ranks is skipped); dropout and augmentation draw per rank;
 - DistributedDataParallel averages the gradients over ranks during backward; `grad_weight` makes that
   average the mean over the global batch even when the parts differ in size (a final partial batch);
@@ -63,9 +63,12 @@ class Replica:
             torch.manual_seed(seed)
             generator.manual_seed(seed)
 
-    def shard(self, batch: torch.Tensor) -> torch.Tensor:
-        """This rank's disjoint part of a global batch of indices (sizes differ by at most one)."""
-        return batch.tensor_split(self.world_size)[self.rank] if self.enabled else batch
+    def part(self, lo: int, hi: int) -> tuple[int, int]:
+        """This rank's contiguous, disjoint part [a, b) of the global batch [lo, hi) (sizes differ by at most one,
+        the larger parts first, as torch.tensor_split)."""
+        q, r = divmod(hi - lo, self.world_size)
+        a = lo + self.rank * q + min(self.rank, r)
+        return a, a + q + (self.rank < r)
 
     def grad_weight(self, part: int, batch: int) -> float:
         """Factor on this rank's mean loss so that DDP's average over ranks is the global batch mean."""

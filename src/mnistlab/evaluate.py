@@ -38,6 +38,7 @@ def predict_logits(model: torch.nn.Module, images: torch.Tensor, batch_size: int
     out = []
     for i in range(0, len(images), batch_size):
         x = images[i:i + batch_size].to(device, non_blocking=True).float().div_(255)
+        x = x.contiguous(memory_format=torch.channels_last)  # the layout the conv kernels are fastest in
         out.append(model(x).float().cpu())
     model.train(was_training)
     if not out:

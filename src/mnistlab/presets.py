@@ -16,14 +16,17 @@ from mnistlab.errors import MnistlabError
 
 
 def _keras_convnet() -> Config:
-    """keras.io/examples/vision/mnist_convnet: 34,826 parameters, Adam, batch 128, 15 epochs, pixels/255."""
+    """keras.io/examples/vision/mnist_convnet: 34,826 parameters, Adam, batch 128, 15 epochs, pixels/255.
+
+    Baselines run in float32, as their original scripts do."""
     layers = (
         Conv2D(32, 3, activation="relu"), MaxPool2D(2),
         Conv2D(64, 3, activation="relu"), MaxPool2D(2),
         Flatten(), Dropout(0.5), Dense(10),
     )
     return Config(DataConfig(normalize=False), ModelConfig(layers=layers),
-                  TrainConfig(epochs=15, batch_size=128, optimizer="adam", learning_rate=1e-3, schedule="constant"))
+                  TrainConfig(epochs=15, batch_size=128, optimizer="adam", learning_rate=1e-3, schedule="constant",
+                              precision="float32"))
 
 
 def _torch_example() -> Config:
@@ -35,7 +38,7 @@ def _torch_example() -> Config:
     )
     return Config(DataConfig(validation_size=0), ModelConfig(layers=layers),
                   TrainConfig(epochs=14, batch_size=64, optimizer="adadelta", learning_rate=1.0,
-                              schedule="step", step_size=1, gamma=0.7))
+                              schedule="step", step_size=1, gamma=0.7, precision="float32"))
 
 
 def _lenet5() -> Config:

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from mnistlab import distributed
 from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
-from mnistlab.device import select_device
+from mnistlab.device import autocast_dtype, select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
 from mnistlab.files import write_json
@@ -110,8 +110,12 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
         for cb in callbacks:
             cb(event)
 
-    x_all = train_x.to(device).float().div_(255)  # [N, C, H, W], once, not per batch
+    # [N, C, H, W] floats, once, not per batch. channels_last (NHWC in memory) is what oneDNN's and
+    # cuDNN's fast convolution kernels want: 1.3-1.6x faster on a CPU (benchmarks/RESULTS.md).
+    x_all = train_x.to(device).float().div_(255).contiguous(memory_format=torch.channels_last)
     y_all = train_y.to(device)
+    model.to(memory_format=torch.channels_last)
+    amp = autocast_dtype(device, tc.precision)
     classes = list(ds.classes)
     elapsed_before = state["elapsed"]
     emit({"event": "start", "epochs": tc.epochs, "steps_per_epoch": steps_per_epoch, "train_size": len(train_x),
@@ -123,24 +127,26 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
         torch.manual_seed(epoch_seed(tc.seed, epoch))  # dropout
         gen = torch.Generator().manual_seed(epoch_seed(tc.seed, epoch))  # shuffle + augmentation
         order = torch.randperm(len(x_all), generator=gen) if tc.shuffle else torch.arange(len(x_all))
-        order = order.to(device)
+        # One shuffled copy per epoch, then contiguous slices: faster than gathering every batch (~10%).
+        xs, ys = x_all[order.to(device)], y_all[order.to(device)]
         ddp.reseed(gen, epoch_seed(tc.seed, epoch))  # ranks share the permutation, not dropout/augmentation
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.long, device=device)
         bar = _progress(progress, steps_per_epoch, f"epoch {epoch}/{tc.epochs}")
         for step in range(steps_per_epoch):
-            batch = order[step * tc.batch_size:(step + 1) * tc.batch_size]
-            idx = ddp.shard(batch)  # this rank's part of the global batch (all of it in one process)
-            xb, yb = x_all[idx], y_all[idx]
+            lo, hi = step * tc.batch_size, min((step + 1) * tc.batch_size, len(xs))
+            a, b = ddp.part(lo, hi)  # this rank's part of the global batch (all of it in one process)
+            xb, yb = xs[a:b], ys[a:b]
             if dc.shift or dc.rotation:
                 xb = augment(xb, dc.shift, dc.rotation, gen)
-            logits = train_model(xb)
-            loss = loss_from_logits(logits, yb, tc.loss, tc.label_smoothing)
+            with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
+                logits = train_model(xb)
+            loss = loss_from_logits(logits.float(), yb, tc.loss, tc.label_smoothing)  # the loss in float32
             optimizer.zero_grad(set_to_none=True)
-            (loss * ddp.grad_weight(len(idx), len(batch)) if ddp.enabled else loss).backward()
+            (loss * ddp.grad_weight(b - a, hi - lo) if ddp.enabled else loss).backward()
             optimizer.step()
             schedule.step()
-            loss_sum += loss.detach() * len(idx)
+            loss_sum += loss.detach() * (b - a)
             correct += (logits.detach().argmax(1) == yb).sum()
             if (step + 1) % tc.log_every == 0 or step + 1 == steps_per_epoch:
                 seen = min((step + 1) * tc.batch_size, len(x_all))
