@@ -1,6 +1,6 @@
 """The `mnistlab` command: argument parsing and error printing over the library, nothing more.
 
-Each command is a `cmd_*` function taking the parsed arguments; `COMMANDS` wires them to sub-parsers.
+Each command is a `cmd_*` function taking the parsed arguments; `build_parser` wires them to sub-parsers.
 A `MnistlabError` becomes one line on stderr and exit status 1 (`--debug` shows the traceback).
 """
 
@@ -131,14 +131,9 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    if args.run.endswith(".onnx"):  # onnxruntime alone: this path never imports torch
-        from mnistlab.export import format_predictions, predict_files
+    from mnistlab.predict import format_predictions, predict_files  # an .onnx model never imports torch
 
-        results = predict_files(args.run, args.images, top=args.top)
-    else:
-        from mnistlab.predict import format_predictions, predict_files
-
-        results = predict_files(args.run, args.images, top=args.top, device=args.device)
+    results = predict_files(args.run, args.images, top=args.top, device=args.device)
     print(json.dumps(results, indent=2) if args.json else format_predictions(results))
     return 0
 

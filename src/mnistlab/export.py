@@ -7,15 +7,14 @@ a training loss or an argmax wants, and the head that turns them into probabilit
 sigmoid) is named in the model's `metadata_props` with the class names, input layout and the
 normalisation, so the file is self-describing.
 
-Exporting needs torch; `OnnxClassifier` and `predict_files` need only numpy, Pillow and onnxruntime:
-a serving machine can run the .onnx file without PyTorch installed.
+Exporting needs torch; `OnnxClassifier` needs only numpy and onnxruntime, and `mnistlab.predict`
+uses it for `.onnx` files: a serving machine can run the exported file without PyTorch installed.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
-import sys
 import warnings
 from pathlib import Path
 
@@ -103,18 +102,6 @@ def export_onnx(run_path: str | Path, out: str | Path | None = None) -> dict:
 # ------------------------------------------------------------------------------------------------
 
 
-def _images_module():
-    """`mnistlab.data.images` (numpy + Pillow only) without running `mnistlab/data/__init__.py`,
-    which imports the torch-based dataset loader: the .onnx path must work where torch is absent."""
-    name = "mnistlab.data.images"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "data" / "images.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # a later `import mnistlab.data` reuses this module, not a second copy
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 class OnnxClassifier:
     """An exported model in an onnxruntime session, with the head and classes from its metadata."""
 
@@ -151,39 +138,3 @@ class OnnxClassifier:
             e = np.exp(z - z.max(axis=1, keepdims=True))
             return e / e.sum(axis=1, keepdims=True)
         return np.exp(-np.logaddexp(0.0, -z))  # sigmoid without overflow for very negative logits
-
-
-def to_input(image, channels: int = 1, size: int = 28) -> np.ndarray:
-    """A user image -> uint8 [C, size, size], exactly as `mnistlab.predict.to_input` (which needs torch)."""
-    images = _images_module()
-    if channels == 1:
-        return images.preprocess(image, size)[None]
-    img = images.load_image(image) if isinstance(image, (str, Path, bytes)) else image
-    return np.asarray(img.convert("RGB").resize((size, size)), dtype=np.uint8).transpose(2, 0, 1)
-
-
-def predict_files(model_path: str | Path, images: list[str], top: int = 3) -> list[dict]:
-    """Classify image files with an .onnx model; the same result shape as `mnistlab.predict.predict_files`."""
-    model = OnnxClassifier(model_path)
-    channels, size = model.input_shape[0], model.input_shape[1]
-    probs = model.probabilities(np.stack([to_input(path, channels, size) for path in images]))
-    results = []
-    for path, p in zip(images, probs):
-        best = np.argsort(-p, kind="stable")[:min(top, len(model.classes))]
-        top_k = [{"class": model.classes[i], "index": int(i), "probability": float(p[i])} for i in best]
-        results.append({"image": str(path), "head": model.head, "top": top_k})
-    return results
-
-
-def format_predictions(results: list[dict]) -> str:
-    """The text `mnistlab predict` prints; kept in step with `mnistlab.predict.format_predictions`,
-    which cannot be imported here because mnistlab.predict imports torch."""
-    lines = []
-    for r in results:
-        best = r["top"][0]
-        lines.append(f"{r['image']}: {best['class']} ({best['probability']:.1%})")
-        for t in r["top"]:
-            lines.append(f"    {t['class']:>12}  {t['probability']:7.2%}  {'#' * round(t['probability'] * 30)}")
-    head = results[0]["head"] if results else "softmax"
-    note = "probabilities sum to 1 (softmax)" if head == "softmax" else "each class independent, 0..1 (sigmoid)"
-    return "\n".join(lines + [f"({note})"])

@@ -1,16 +1,16 @@
-"""Predict: user images -> MNIST-style 28x28 -> the run's network -> top classes under its head."""
+"""Predict: user images -> MNIST-style 28x28 -> a trained network -> top classes under its head.
+
+The network is a run folder (PyTorch) or an exported `.onnx` file (onnxruntime). Everything above
+`predict_files` is numpy + Pillow only, so the ONNX path never imports torch.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from mnistlab.data.images import load_image, preprocess
-from mnistlab.device import select_device
-from mnistlab.evaluate import probabilities
-from mnistlab.train.runs import Run
 
 
 def to_input(image, channels: int = 1, size: int = 28) -> np.ndarray:
@@ -25,27 +25,11 @@ def to_input(image, channels: int = 1, size: int = 28) -> np.ndarray:
     return np.asarray(img.convert("RGB").resize((size, size)), dtype=np.uint8).transpose(2, 0, 1)
 
 
-@torch.inference_mode()
-def predict_arrays(model: torch.nn.Module, inputs: np.ndarray, output: str) -> torch.Tensor:
-    """uint8 [N, C, H, W] -> probabilities [N, classes] under the run's head."""
-    device = next(model.parameters()).device
-    x = torch.from_numpy(np.ascontiguousarray(inputs)).to(device).float().div_(255)
-    return probabilities(model(x), output).float().cpu()
-
-
-def top_classes(probs: torch.Tensor, classes: list[str], top: int) -> list[dict]:
-    values, indices = probs.topk(min(top, len(classes)))
-    return [{"class": classes[i], "index": int(i), "probability": float(v)} for v, i in zip(values, indices)]
-
-
-def predict_files(run_path: str | Path, images: list[str], top: int = 3, device: str = "cpu") -> list[dict]:
-    run = Run.open(run_path)
-    model = run.load_model(select_device(device))
-    channels, size = run.meta["input_shape"][0], run.meta["input_shape"][1]
-    inputs = np.stack([to_input(path, channels, size) for path in images])
-    probs = predict_arrays(model, inputs, run.output)
-    return [{"image": str(path), "head": run.output, "top": top_classes(p, run.classes, top)}
-            for path, p in zip(images, probs)]
+def top_classes(probs, classes: list[str], top: int) -> list[dict]:
+    """The `top` most probable classes of one image's probabilities (numpy or torch), best first."""
+    probs = np.asarray(probs, dtype=np.float64)
+    best = np.argsort(-probs, kind="stable")[:min(top, len(classes))]
+    return [{"class": classes[i], "index": int(i), "probability": float(probs[i])} for i in best]
 
 
 def format_predictions(results: list[dict]) -> str:
@@ -59,3 +43,34 @@ def format_predictions(results: list[dict]) -> str:
     head = results[0]["head"] if results else "softmax"
     note = "probabilities sum to 1 (softmax)" if head == "softmax" else "each class independent, 0..1 (sigmoid)"
     return "\n".join(lines + [f"({note})"])
+
+
+def predict_files(model_path: str | Path, images: list[str], top: int = 3, device: str = "cpu") -> list[dict]:
+    """Classify image files with a run folder or an exported .onnx model."""
+    if Path(model_path).suffix == ".onnx":
+        from mnistlab.export import OnnxClassifier  # onnxruntime only
+
+        model = OnnxClassifier(model_path)
+        head, classes, (channels, size) = model.head, model.classes, model.input_shape[:2]
+        probs = model.probabilities(np.stack([to_input(path, channels, size) for path in images]))
+    else:
+        from mnistlab.device import select_device
+        from mnistlab.train.runs import Run
+
+        run = Run.open(model_path)
+        head, classes, (channels, size) = run.output, run.classes, run.meta["input_shape"][:2]
+        inputs = np.stack([to_input(path, channels, size) for path in images])
+        probs = predict_arrays(run.load_model(select_device(device)), inputs, head).numpy()
+    return [{"image": str(path), "head": head, "top": top_classes(p, classes, top)} for path, p in zip(images, probs)]
+
+
+def predict_arrays(model, inputs: np.ndarray, output: str):
+    """uint8 [N, C, H, W] -> probabilities [N, classes] (a CPU torch tensor) under the run's head."""
+    import torch
+
+    from mnistlab.evaluate import probabilities
+
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        x = torch.from_numpy(np.ascontiguousarray(inputs)).to(device).float().div_(255)
+        return probabilities(model(x), output).float().cpu()
