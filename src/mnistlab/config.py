@@ -180,6 +180,9 @@ class TrainConfig:
     # bfloat16 runs the forward pass in bf16 (autocast): ~1.7x faster on CPUs with AMX/AVX512-BF16 and
     # on GPUs; auto picks it where the hardware has it. Weights, optimizer and evaluation stay float32.
     precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    # torch.compile the training step: pays for its compile time on a GPU; on a 2-core CPU it is slower
+    # for a run this short, so auto compiles on CUDA only.
+    compile: Literal["auto", "always", "never"] = "auto"
     threads: int = field(default=0, metadata=_range(0))  # CPU threads; 0 = one per core
     eval_batch_size: int = field(default=1000, metadata=_range(1))
     log_every: int = field(default=50, metadata=_range(1))  # steps between progress events

@@ -54,16 +54,17 @@ def _lenet5() -> Config:
 
 
 def _accurate() -> Config:
-    """The best-accuracy recipe: a wider net, shift/rotation augmentation, longer one-cycle schedule."""
-    def block(filters):  # conv -> batchnorm -> relu, the modern order
-        return (Conv2D(filters, 3, padding="same"), BatchNorm(), Activation_("relu"))
+    """the best-accuracy recipe: a wider net, shift/rotation augmentation, 15 epochs of one-cycle Adam."""
+    def block(filters):  # conv -> batchnorm -> relu, the modern order (no bias: batch norm removes it)
+        return (Conv2D(filters, 3, padding="same", use_bias=False), BatchNorm(), Activation_("relu"))
 
+    # One conv at full resolution, then two per scale: 28 -> 14 -> 7, ~13M mult-adds per image.
     layers = (
-        *block(32), *block(32), MaxPool2D(2), *block(64), *block(64), MaxPool2D(2),
-        *block(128), GlobalAvgPool(), Dropout(0.2), Dense(10),
+        *block(32), MaxPool2D(2), *block(48), *block(48), MaxPool2D(2),
+        *block(96), *block(96), GlobalAvgPool(), Dropout(0.3), Dense(10),
     )
     return Config(DataConfig(shift=2, rotation=10.0), ModelConfig(layers=layers),
-                  TrainConfig(epochs=12, batch_size=128, optimizer="adam", learning_rate=3e-3,
+                  TrainConfig(epochs=15, batch_size=128, optimizer="adam", learning_rate=3e-3,
                               schedule="one_cycle", label_smoothing=0.1))
 
 

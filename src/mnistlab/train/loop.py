@@ -104,6 +104,8 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     history, events = state["history"], state["events"]
     callbacks = list(callbacks) if ddp.is_main else []
     train_model = ddp.wrap(model, device)  # DistributedDataParallel under torchrun, else `model` itself
+    if tc.compile == "always" or (tc.compile == "auto" and device.type == "cuda"):
+        train_model = torch.compile(train_model)  # shares `model`'s parameters: checkpoints are unchanged
 
     def notify(event: dict) -> None:
         for cb in callbacks:
