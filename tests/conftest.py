@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from mnistlab.config import Config, Conv2D, DataConfig, Dense, Flatten, MaxPool2D, ModelConfig, TrainConfig
+from mnistlab.config import (
+    Config,
+    Conv2D,
+    DataConfig,
+    Dense,
+    Flatten,
+    MaxPool2D,
+    ModelConfig,
+    TrainConfig,
+)
 from mnistlab.data import Dataset, write_idx
 
 pytest_plugins = ["browser"]  # the `browser` and `page` fixtures (tests/browser.py)

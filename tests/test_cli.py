@@ -9,9 +9,9 @@ import tomllib
 
 import numpy as np
 import pytest
+from conftest import REPO, make_images, tiny_config
 from PIL import Image
 
-from conftest import REPO, make_images, tiny_config
 from mnistlab.cli import main
 from mnistlab.config import Config
 

@@ -7,7 +7,15 @@ import pytest
 import torch
 from PIL import Image
 
-from mnistlab.data import dataset_info, download, format_info, load_dataset, save_sample_grid, split_validation, write_idx
+from mnistlab.data import (
+    dataset_info,
+    download,
+    format_info,
+    load_dataset,
+    save_sample_grid,
+    split_validation,
+    write_idx,
+)
 from mnistlab.data.dataset import Dataset
 from mnistlab.data.sources import STANDARD_FILES
 from mnistlab.errors import MnistlabError

@@ -9,7 +9,14 @@ import pytest
 from mnistlab.data import download
 from mnistlab.data.download import cache_dir, fetch, locate_files
 from mnistlab.data.idx import read_idx, write_idx
-from mnistlab.data.sources import KNOWN_DATASETS, SPLIT_KINDS, STANDARD_FILES, Checksum, Source, get_source
+from mnistlab.data.sources import (
+    KNOWN_DATASETS,
+    SPLIT_KINDS,
+    STANDARD_FILES,
+    Checksum,
+    Source,
+    get_source,
+)
 from mnistlab.errors import MnistlabError
 
 REAL_MNIST = Path(__file__).resolve().parents[2] / "shared/data/mnist"

@@ -7,7 +7,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mnistlab.config import (AvgPool2D, Config, Conv2D, Dense, Flatten, GlobalAvgPool, MaxPool2D, ModelConfig)
+from mnistlab.config import (
+    AvgPool2D,
+    Config,
+    Conv2D,
+    Dense,
+    Flatten,
+    GlobalAvgPool,
+    MaxPool2D,
+    ModelConfig,
+)
 from mnistlab.errors import MnistlabError
 from mnistlab.models import build_model, output_size, same_padding, summarize
 from mnistlab.presets import PRESETS, preset

@@ -108,10 +108,10 @@ def test_conv_maps_are_shown_after_their_batchnorm_and_activation():
         outputs = model.features(torch.rand(2, 1, 28, 28))
     stages = feature_stages(model.infos, cfg.layers, outputs)
     kinds = [label.split()[2] for label, _ in stages]
-    assert kinds == ["conv2d", "conv2d", "maxpool2d", "conv2d", "conv2d", "maxpool2d", "conv2d"]
+    assert kinds == ["conv2d", "maxpool2d", "conv2d", "conv2d", "maxpool2d", "conv2d", "conv2d"]
     assert "conv2d + batchnorm + relu" in stages[0][0]
-    assert "32 x 14 x 14" in stages[2][0] and "valid: ceil((28-2+1)/2) = 14" in stages[2][0]
-    for (_, maps), index in zip(stages, (2, 5, 6, 9, 12, 13, 16)):  # the layer each stage ends on
+    assert "32 x 14 x 14" in stages[1][0] and "valid: ceil((28-2+1)/2) = 14" in stages[1][0]
+    for (_, maps), index in zip(stages, (2, 3, 6, 9, 10, 13, 16)):  # the layer each stage ends on
         assert maps is outputs[index]
         assert tuple(maps.shape[1:]) == model.infos[index].output_shape
         assert maps.min() >= 0  # after relu

@@ -11,7 +11,14 @@ optuna = pytest.importorskip("optuna")
 
 from mnistlab.cli import main
 from mnistlab.errors import MnistlabError
-from mnistlab.sweep import _redact, load_sweep, objective, storage, study_from_folder, trial_config
+from mnistlab.sweep import (
+    _redact,
+    load_sweep,
+    objective,
+    storage,
+    study_from_folder,
+    trial_config,
+)
 from mnistlab.sweep_report import MIN_TRIALS_FOR_IMPORTANCE, importances, write_report
 
 # The tiny network of conftest.tiny_config, as a sweep's [base]: conv (stride 2) -> maxpool -> dense.

@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 import torch
+from conftest import REPO, tiny_config
 from safetensors.torch import load_file
 
-from conftest import REPO, tiny_config
 from mnistlab.errors import MnistlabError
 from mnistlab.train import Run, StopTraining, fit
 
@@ -34,8 +34,9 @@ def test_run_folder_is_complete_and_self_describing(tiny_run):
     assert [e["event"] for e in events][0] == "start" and events[-1]["event"] == "end"
     assert run.meta["classes"] == [str(i) for i in range(10)] and run.meta["input_shape"] == [1, 28, 28]
     # the model rebuilds from the folder alone and gives the recorded accuracy
-    from mnistlab.evaluate import evaluate
     from conftest import make_dataset
+
+    from mnistlab.evaluate import evaluate
     ds = make_dataset()
     m = evaluate(run.load_model(), ds.test_images, ds.test_labels, run.config.train.loss, run.classes)
     assert m["accuracy"] == pytest.approx(result["test_accuracy"])
@@ -94,7 +95,7 @@ def test_resume_after_a_real_kill_is_bitwise_identical(tmp_path, tiny_dataset):
 
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path, tiny_dataset, monkeypatch):
-    import mnistlab.train.loop as loop
+    from mnistlab.train import loop
 
     calls = {"n": 0}
     real_loss = loop.loss_from_logits

@@ -19,9 +19,9 @@ with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; httpx is wh
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from mnistlab.models import summarize  # noqa: E402
-from mnistlab.predict import predict_files, to_input  # noqa: E402
-from mnistlab.web import create_app  # noqa: E402
+from mnistlab.models import summarize
+from mnistlab.predict import predict_files, to_input
+from mnistlab.web import create_app
 
 BASE = "http://127.0.0.1"
 TINY_LAYERS = [{"type": "conv2d", "filters": 4, "kernel_size": 3, "strides": 2, "activation": "relu"},

@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 
 pytest.importorskip("uvicorn", reason="pip install uvicorn (the web extra)")
 
-from mnistlab.web import bind_socket, create_app  # noqa: E402
-from mnistlab.web.server import uvicorn_server  # noqa: E402
+from mnistlab.web import bind_socket, create_app
+from mnistlab.web.server import uvicorn_server
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def studio(tmp_path, tiny_run):
 def stroke(page, points):
     """Drag the mouse through `points`, given in the pad's own 280x280 coordinates."""
     box = page.locator("#pad").bounding_box()
-    at = lambda x, y: (box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280)  # noqa: E731
+    at = lambda x, y: (box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280)
     page.mouse.move(*at(*points[0]))
     page.mouse.down()
     for point in points[1:]:

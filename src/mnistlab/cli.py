@@ -131,7 +131,10 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from mnistlab.predict import format_predictions, predict_files  # an .onnx model never imports torch
+    from mnistlab.predict import (  # an .onnx model never imports torch
+        format_predictions,
+        predict_files,
+    )
 
     results = predict_files(args.run, args.images, top=args.top, device=args.device)
     print(json.dumps(results, indent=2) if args.json else format_predictions(results))

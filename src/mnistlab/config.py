@@ -210,14 +210,14 @@ class Config:
         return tomli_w.dumps(self.to_dict())
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Config":
+    def from_dict(cls, d: dict) -> Config:
         return _from_plain(cls, d, "")
 
     @classmethod
-    def from_toml(cls, text: str, source: str = "config") -> "Config":
+    def from_toml(cls, text: str, source: str = "config") -> Config:
         return cls.from_dict(parse_toml(text, source))
 
-    def replace(self, **overrides: Any) -> "Config":
+    def replace(self, **overrides: Any) -> Config:
         """`cfg.replace(**{"train.epochs": 3})`: a new config with dotted keys overridden and validated."""
         d = self.to_dict()
         for key, value in overrides.items():

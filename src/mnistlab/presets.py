@@ -9,9 +9,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mnistlab.config import (Activation_, AvgPool2D, BatchNorm, Config, Conv2D, DataConfig, Dense, Dropout,
-                             Flatten, GlobalAvgPool, MaxPool2D, ModelConfig, TrainConfig, merge, parse_toml,
-                             set_dotted)
+from mnistlab.config import (
+    Activation_,
+    AvgPool2D,
+    BatchNorm,
+    Config,
+    Conv2D,
+    DataConfig,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool,
+    MaxPool2D,
+    ModelConfig,
+    TrainConfig,
+    merge,
+    parse_toml,
+    set_dotted,
+)
 from mnistlab.errors import MnistlabError
 
 

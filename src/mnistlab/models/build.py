@@ -16,7 +16,14 @@ from torch import nn
 
 from mnistlab import config as C
 from mnistlab.errors import MnistlabError
-from mnistlab.models.layers import AvgPoolSame, Normalize, Pad, activation, output_size, same_padding
+from mnistlab.models.layers import (
+    AvgPoolSame,
+    Normalize,
+    Pad,
+    activation,
+    output_size,
+    same_padding,
+)
 
 Shape = tuple[int, ...]  # (C, H, W) for maps, (F,) for vectors
 
@@ -142,6 +149,23 @@ def _layer(spec, where: str, shape: Shape):
         params = sum(p.numel() for p in linear.parameters())
         return nn.Sequential(linear, activation(spec.activation)), (spec.units,), (), params, shape[0] * spec.units
     raise MnistlabError(f"{where}: unknown layer type {kind!r}")
+
+
+ELEMENTWISE = ("batchnorm", "activation", "dropout")  # keep the shape, change the values
+
+
+def map_stages(infos: list[LayerInfo], types=("conv2d", "maxpool2d", "avgpool2d")) -> list[tuple[int, int]]:
+    """(first, last) layer indices of each stage whose feature maps are worth a picture: a layer of `types`
+    and, for a conv, the elementwise layers right behind it, since their output is what the next layer sees."""
+    stages = []
+    for info in infos:
+        if info.type not in types:
+            continue
+        last = info.index
+        while info.type == "conv2d" and last + 1 < len(infos) and infos[last + 1].type in ELEMENTWISE:
+            last += 1
+        stages.append((info.index, last))
+    return stages
 
 
 def infer(model_cfg: C.ModelConfig, input_shape: Shape, num_classes: int):

@@ -18,7 +18,7 @@ from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import metrics_from_logits, predict_logits, probabilities
 from mnistlab.files import write_bytes, write_text
-from mnistlab.models import LayerInfo, Network, summarize
+from mnistlab.models import LayerInfo, Network, map_stages, summarize
 from mnistlab.report import figures as F
 from mnistlab.report import html as H
 from mnistlab.train import Run
@@ -26,8 +26,6 @@ from mnistlab.train import Run
 REPORT = "report.html"
 MISTAKES = 24  # images in the most-confident-mistakes grid
 SAMPLES = 10  # feature-map images: one per class, for at most this many classes
-MAP_LAYERS = ("conv2d", "maxpool2d", "avgpool2d")
-FOLLOWERS = ("batchnorm", "activation", "dropout")  # shown with the conv before them: what the next layer sees
 OWN_PATTERNS = ("curves.png", "confusion-matrix.png", "mistakes.png", "probabilities.png", "filters-layer-*.png",
                 "feature-maps-*.png")
 
@@ -177,22 +175,15 @@ def _describe(spec) -> str:
 def feature_stages(infos: list[LayerInfo], specs, outputs: list[torch.Tensor]) -> list[tuple[str, torch.Tensor]]:
     """(row title, output [N, C, h, w]) for each conv and pooling layer, given `network.features(x)`.
     A conv's maps are taken after the batchnorm/activation layers right behind it: what the next layer sees."""
-    stages, i = [], 0
-    while i < len(infos):
+    stages = []
+    for i, j in map_stages(infos):
         info = infos[i]
-        if info.type not in MAP_LAYERS:
-            i += 1
-            continue
-        j = i
-        while info.type == "conv2d" and j + 1 < len(infos) and infos[j + 1].type in FOLLOWERS:
-            j += 1
         extra = "".join(f" + {specs[k].activation if infos[k].type == 'activation' else infos[k].type}"
                         for k in range(i + 1, j + 1))
         shape = " x ".join(map(str, info.output_shape))
         arith = ", ".join(info.arithmetic)
         stages.append((f"layer {i} {info.type}{extra} ({_describe(specs[i])})  ->  {shape}   since {arith}",
                        outputs[j]))
-        i = j + 1
     return stages
 
 

@@ -3,4 +3,4 @@
 from mnistlab.train.loop import StopTraining, fit
 from mnistlab.train.runs import Run, default_run_dir
 
-__all__ = ["StopTraining", "fit", "Run", "default_run_dir"]
+__all__ = ["Run", "StopTraining", "default_run_dir", "fit"]

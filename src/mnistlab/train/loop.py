@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 import signal
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +23,12 @@ from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
 from mnistlab.device import autocast_dtype, select_device
 from mnistlab.errors import MnistlabError
-from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
+from mnistlab.evaluate import (
+    evaluate,
+    loss_from_logits,
+    metrics_from_logits,
+    predict_logits,
+)
 from mnistlab.files import write_json
 from mnistlab.models import build_model, infer
 from mnistlab.train import runs

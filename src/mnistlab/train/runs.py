@@ -85,7 +85,7 @@ class Run:
     meta: dict
 
     @classmethod
-    def open(cls, path: str | Path) -> "Run":
+    def open(cls, path: str | Path) -> Run:
         path = Path(path)
         if not (path / "config.toml").is_file():
             raise MnistlabError(f"{path}: not a run folder (no config.toml); pass a folder that `mnistlab train` wrote")

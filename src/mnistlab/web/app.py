@@ -32,7 +32,14 @@ from mnistlab.models import format_summary, summarize
 from mnistlab.presets import PRESETS, preset
 from mnistlab.train.runs import Run, default_run_dir
 from mnistlab.web.guards import LOOPBACK_HOSTS, RequestGuard
-from mnistlab.web.inference import ModelCache, UnknownRun, inference_pool, predict_image, run_path, weights_stamp
+from mnistlab.web.inference import (
+    ModelCache,
+    UnknownRun,
+    inference_pool,
+    predict_image,
+    run_path,
+    weights_stamp,
+)
 from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists
 from mnistlab.web.schemas import ModelSettings, TrainRequest
 

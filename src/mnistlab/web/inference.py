@@ -23,7 +23,7 @@ from mnistlab.data.images import load_image
 from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import probabilities
-from mnistlab.models import Network
+from mnistlab.models import Network, map_stages
 from mnistlab.predict import to_input
 from mnistlab.train.checkpoint import CHECKPOINT
 from mnistlab.train.runs import Run, check_run_name
@@ -32,8 +32,6 @@ HEAD_NOTES = {
     "softmax": "softmax: the classes compete and the probabilities sum to 1",
     "sigmoid": "sigmoid: each class is its own yes/no question, scored 0..1 independently",
 }
-# Layers that change values but not the shape: a conv layer's picture is taken after them.
-ELEMENTWISE = ("batchnorm", "activation", "dropout")
 
 
 class UnknownRun(MnistlabError):
@@ -82,16 +80,9 @@ class LoadedRun:
 
 
 def conv_blocks(model: Network) -> tuple[ConvBlock, ...]:
-    infos, blocks = model.infos, []
-    for info in infos:
-        if info.type != "conv2d":
-            continue
-        last = info.index
-        while last + 1 < len(infos) and infos[last + 1].type in ELEMENTWISE:
-            last += 1
-        label = " → ".join(i.type for i in infos[info.index:last + 1])
-        blocks.append(ConvBlock(info.index, last, label, info.settings))
-    return tuple(blocks)
+    infos = model.infos
+    return tuple(ConvBlock(first, last, " → ".join(i.type for i in infos[first:last + 1]), infos[first].settings)
+                 for first, last in map_stages(infos, types=("conv2d",)))
 
 
 def inference_pool(workers: int | None = None) -> ThreadPoolExecutor:

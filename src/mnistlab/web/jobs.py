@@ -16,8 +16,8 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -108,7 +108,7 @@ class Job:
             self._waiters.append((asyncio.get_running_loop(), flag))
         try:
             await asyncio.wait_for(flag.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             with self._lock:
                 self._waiters = [w for w in self._waiters if w[1] is not flag]
 
