@@ -91,6 +91,9 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
 
     torch.manual_seed(tc.seed)  # weight initialisation
     model = build_model(config.model, ds.input_shape, ds.num_classes, mean, std).to(device)
+    # channels_last (NHWC in memory) is what oneDNN's and cuDNN's fast convolution kernels want: 1.3-1.6x
+    # faster on a CPU (benchmarks/RESULTS.md). Set before DDP records the parameters' layout.
+    model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(model.parameters(), tc)
     steps_per_epoch = ddp.steps_per_epoch(len(train_x), tc.batch_size)
     schedule = make_schedule(optimizer, steps_per_epoch, tc)
@@ -120,11 +123,9 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
         events.append(event)
         notify(event)
 
-    # [N, C, H, W] floats, once, not per batch. channels_last (NHWC in memory) is what oneDNN's and
-    # cuDNN's fast convolution kernels want: 1.3-1.6x faster on a CPU (benchmarks/RESULTS.md).
+    # [N, C, H, W] floats, once, not per batch, in the model's channels_last layout
     x_all = train_x.to(device).float().div_(255).contiguous(memory_format=torch.channels_last)
     y_all = train_y.to(device)
-    model.to(memory_format=torch.channels_last)
     amp = autocast_dtype(device, tc.precision)
     classes = list(ds.classes)
     elapsed_before = state["elapsed"]
