@@ -66,20 +66,38 @@ def _pixels(image: np.ndarray) -> tuple[np.ndarray, dict]:
 # ----------------------------------------------------------------------------------------------
 
 
-def curves_figure(history: list[dict], lr_steps: list[tuple[float, float]] = (), target: float | None = None,
+def curves_figure(history: list[dict], steps: list[dict] = (), target: float | None = None,
                   target_epoch: int | None = None, monitored: str = "val_accuracy") -> Figure:
-    """Loss and accuracy per epoch (train vs validation) and the learning rate (per step when known)."""
+    """Loss and accuracy (train vs validation) and the learning rate, against epochs.
+
+    `steps` are the run's logged step events with `x` in fractional epochs: with them the training curves
+    and the learning rate are drawn within each epoch too, so even a one-epoch run shows how it learned."""
     fig = Figure(figsize=(13, 4), dpi=DPI, layout="constrained")
     ax_loss, ax_acc, ax_lr = fig.subplots(1, 3)
     epochs = [r["epoch"] for r in history]
     has_val = any(r.get("val_accuracy") is not None for r in history)
     for ax, key, label in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
-        ax.plot(epochs, [r[key] for r in history], "o-", color=TRAIN, label=f"train {label}")
+        if steps:  # the running mean restarts each epoch: a gap (NaN) between epochs, not a joining line
+            xs, ys = [], []
+            for prev, e in zip([None, *steps], steps):
+                if prev is not None and prev["epoch"] != e["epoch"]:
+                    xs.append(np.nan)
+                    ys.append(np.nan)
+                xs.append(e["x"])
+                ys.append(e[key])
+            ax.plot(xs, ys, "-", color=TRAIN, alpha=0.45, lw=1.2,
+                    label="train: running mean within the epoch, per logged step")
+        ax.plot(epochs, [r[key] for r in history], "o", color=TRAIN, label="train: whole epoch")
         if has_val:
-            ax.plot(epochs, [r.get(f"val_{key}") for r in history], "o-", color=VAL, label=f"validation {label}")
+            ax.plot(epochs, [r.get(f"val_{key}") for r in history], "o-", color=VAL, label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
-        ax.set_title(f"{label} per epoch (train: running mean over the epoch)", fontsize=10)
+        ax.set_title(f"{label}: train vs validation", fontsize=10)
+    if steps:  # the first logged steps of a fast run sit far from the rest: zoom on the end of training
+        lows = [min(v for v in (r.get("accuracy"), r.get("val_accuracy")) if v is not None) for r in history]
+        ax_acc.set_ylim(bottom=max(0.0, min(lows) - 0.05))
+        highs = [max(v for v in (r.get("loss"), r.get("val_loss")) if v is not None) for r in history]
+        ax_loss.set_ylim(0, max(highs) * 2.5)
     if target is not None:
         ax_acc.axhline(target, color=TARGET, ls=":", label=f"target {target:g}")
         lo, hi = ax_acc.get_ylim()  # axhline does not autoscale: keep an unreached target in view
@@ -90,10 +108,9 @@ def curves_figure(history: list[dict], lr_steps: list[tuple[float, float]] = (),
         ax_acc.annotate(f"target {monitored.replace('_', ' ')}\nreached at epoch {target_epoch}",
                         (target_epoch, 0.5), xycoords=("data", "axes fraction"), xytext=(6, 0),
                         textcoords="offset points", color=TARGET, fontsize=9, va="center")
-    if lr_steps:
-        ax_lr.plot([x for x, _ in lr_steps], [y for _, y in lr_steps], "-", color="#555")
+    if steps:
+        ax_lr.plot([e["x"] for e in steps], [e["learning_rate"] for e in steps], "-", color="#555")
         ax_lr.set_title("learning rate, per logged step", fontsize=10)
-        ax_lr.set_xlim(0, max(x for x, _ in lr_steps))  # epoch 0 = the start of training
     else:
         ax_lr.plot(epochs, [r["learning_rate"] for r in history], "o-", color="#555")
         ax_lr.set_title("learning rate at the end of each epoch", fontsize=10)
@@ -104,8 +121,9 @@ def curves_figure(history: list[dict], lr_steps: list[tuple[float, float]] = (),
     for ax in (ax_loss, ax_acc, ax_lr):
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for ax in (ax_loss, ax_acc):
-        ax.legend(fontsize=9)
+        ax.set_xlim(0 if steps else min(epochs, default=1) - 0.5, max(epochs, default=1) + 0.1)
+    # one legend for both panels, under them, where it covers no point
+    fig.legend(*ax_acc.get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9, frameon=False)
     return fig
 
 

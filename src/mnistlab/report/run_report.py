@@ -113,16 +113,17 @@ def _read_events(run: Run) -> list[dict]:
 def _curves(run: Run, history: list[dict], result: dict) -> F.Picture:
     events = _read_events(run)
     per_epoch = max([e["steps_per_epoch"] for e in events if e["event"] == "start"], default=0)
-    lr_steps = [(e["epoch"] - 1 + e["step"] / per_epoch, e["learning_rate"]) for e in events
-                if e["event"] == "step" and per_epoch]
+    # every logged step, at its place in fractional epochs (epoch 0 = the start of training)
+    steps = [{**e, "x": e["epoch"] - 1 + e["step"] / per_epoch} for e in events if e["event"] == "step" and per_epoch]
     target = run.config.train.target_accuracy
     monitored = "val_accuracy" if run.config.data.validation_size else "accuracy"
     target_epoch = result.get("target_epoch")
     if target is not None and target_epoch is None:  # an unfinished run has no result.json yet
         target_epoch = next((r["epoch"] for r in history if (r.get(monitored) or 0) >= target), None)
-    fig = F.curves_figure(history, lr_steps, target, target_epoch, monitored)
-    caption = ("Train loss and accuracy are running means over each epoch (with dropout on, while the weights "
-               "still move); validation is measured once at the end of the epoch, on images never trained on. "
+    fig = F.curves_figure(history, steps, target, target_epoch, monitored)
+    caption = ("Train loss and accuracy are running means within each epoch, drawn at every logged step (with "
+               "dropout on, while the weights still move); validation is measured at the end of each epoch, on "
+               "images never trained on. "
                "A validation curve that turns up while the training curve keeps falling is overfitting.")
     return F.render(fig, "curves.png", "training curves", caption)
 
