@@ -180,3 +180,11 @@ def test_metrics_csv_has_the_requested_extra_metrics(tmp_path, tiny_dataset):
     with open(tmp_path / "m" / "metrics.csv") as f:
         row = next(csv.DictReader(f))
     assert 0 < float(row["val_f1"]) <= 1 and 0 < float(row["val_top5_accuracy"]) <= 1
+
+
+def test_compiled_training_step_learns_and_saves_plain_weights(tmp_path, tiny_dataset, tiny_run):
+    """train.compile = "always" (on CUDA "auto" does this): torch.compile'd step, same run folder format."""
+    result = fit(tiny_config(epochs=1, compile="always"), tmp_path / "c", dataset=tiny_dataset, progress=False)
+    assert result["test_accuracy"] > 0.9
+    compiled = load_file(tmp_path / "c" / "model.safetensors")
+    assert compiled.keys() == load_file(tiny_run / "model.safetensors").keys()  # no "_orig_mod." prefixes
