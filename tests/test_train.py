@@ -132,7 +132,7 @@ def test_unreached_target_is_said_plainly(tmp_path, tiny_dataset, capsys):
     result = fit(tiny_config(epochs=1, target_accuracy=0.999, learning_rate=1e-6), tmp_path / "t",
                  dataset=tiny_dataset)
     assert not result["target_reached"] and result["target_epoch"] is None
-    assert "target val_accuracy 0.999 was NOT reached in 1 epochs" in capsys.readouterr().out
+    assert "target val_accuracy 0.999 was NOT reached in 1 epoch" in capsys.readouterr().out
 
 
 def test_sigmoid_head_trains_with_binary_cross_entropy(tmp_path, tiny_dataset):

@@ -245,13 +245,14 @@ def _finish(out, config, model, ds, state, history, events, started, elapsed_bef
 
 
 def _result_line(r: dict, monitored: str) -> str:
-    line = f"test accuracy {r['test_accuracy']:.4f}  test loss {r['test_loss']:.4f}  ({r['epochs_run']} epochs, {r['seconds']:.1f} s)"
+    epochs = f"{r['epochs_run']} epoch{'s' if r['epochs_run'] != 1 else ''}"
+    line = f"test accuracy {r['test_accuracy']:.4f}  test loss {r['test_loss']:.4f}  ({epochs}, {r['seconds']:.1f} s)"
     if r["target_accuracy"] is not None:
         if r["target_reached"]:
             line += (f"\ntarget {monitored} {r['target_accuracy']} reached at epoch {r['target_epoch']} "
                      f"after {r['target_seconds']:.1f} s")
         else:
-            line += f"\ntarget {monitored} {r['target_accuracy']} was NOT reached in {r['epochs_run']} epochs"
+            line += f"\ntarget {monitored} {r['target_accuracy']} was NOT reached in {epochs}"
     return line
 
 
