@@ -32,14 +32,7 @@ from mnistlab.models import format_summary, summarize
 from mnistlab.presets import PRESETS, preset
 from mnistlab.train.runs import Run, default_run_dir
 from mnistlab.web.guards import LOOPBACK_HOSTS, RequestGuard
-from mnistlab.web.inference import (
-    ModelCache,
-    UnknownRun,
-    inference_pool,
-    predict_image,
-    run_path,
-    weights_stamp,
-)
+from mnistlab.web.inference import Predictor, UnknownRun, default_processes, run_path, weights_stamp
 from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists
 from mnistlab.web.schemas import ModelSettings, TrainRequest
 
@@ -58,19 +51,22 @@ PREDICT_BODY = {"requestBody": {"required": True, "content": {
 def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, device: str = "cpu",
                max_jobs: int = 1, dataset_loader: DatasetLoader | None = None,
                max_upload_bytes: int = MAX_UPLOAD_BYTES,
-               allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS) -> FastAPI:
+               allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS,
+               predict_processes: int | None = None) -> FastAPI:
     """The app serving the runs in `runs_dir`; `run` (a name in it, or its path) is the one drawn against
-    first. `dataset_loader(dataset, data_dir, color)` replaces `load_dataset` (tests)."""
+    first. `dataset_loader(dataset, data_dir, color)` replaces `load_dataset` (tests). Predictions run in
+    `predict_processes` worker processes (0: threads of this process; None: `default_processes`)."""
     runs_dir = Path(runs_dir)
     default_run = _default_run(runs_dir, run)
-    models = ModelCache(runs_dir, device)
+    processes = default_processes(device) if predict_processes is None else predict_processes
+    predictor = Predictor(runs_dir, device, processes)
     jobs = JobManager(runs_dir, max_jobs, dataset_loader)
-    pool = inference_pool()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        await predictor.start(default_run)
         yield
-        pool.shutdown(wait=False, cancel_futures=True)
+        predictor.close()
         await asyncio.to_thread(jobs.stop_all)  # a job stopped now leaves its run tidy, as a cancel does
 
     app = FastAPI(title="mnistlab studio", version="1", summary="Draw digits, watch the network answer, train.",
@@ -124,9 +120,8 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         if not name:
             raise MnistlabError("no run chosen: pass ?run=NAME (see /api/runs) or start the server with a RUN")
         data = await _image_bytes(request)
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(pool, lambda: predict_image(models.get(name), data, features))
-        return JSONResponse(result)  # already plain JSON types: skip FastAPI's encoder, this is the hot path
+        body = await predictor.predict(name, data, features)  # JSON, encoded off the event loop: the hot path
+        return Response(body, media_type="application/json")
 
     # -- recipes and training ---------------------------------------------------------------------
     @app.get("/api/presets", tags=["train"])

@@ -4,15 +4,25 @@ A model is loaded once per run and kept (a few at most); each request only `stat
 and reloads when it changed, so a run that is still training is drawn against its latest epoch.
 Inference in eval mode under `inference_mode` mutates nothing, so one model serves many threads.
 Images go through `mnistlab.predict.to_input`, the same preprocessing as `mnistlab predict`.
+
+`Predictor` runs them off the event loop. On a multi-core CPU it uses worker processes, each with
+its own models: a prediction is mostly Python (decoding, preprocessing, a dozen small layers), so
+threads of the server's own process queue on its GIL, behind the HTTP handling too, and one process
+never fills more than one core. The training jobs stay in the server process; only predictions move.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
+import json
+import multiprocessing
 import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +83,7 @@ class LoadedRun:
     model: Network
     stamp: tuple
     blocks: tuple[ConvBlock, ...]
+    device: torch.device
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -83,14 +94,6 @@ def conv_blocks(model: Network) -> tuple[ConvBlock, ...]:
     infos = model.infos
     return tuple(ConvBlock(first, last, " → ".join(i.type for i in infos[first:last + 1]), infos[first].settings)
                  for first, last in map_stages(infos, types=("conv2d",)))
-
-
-def inference_pool(workers: int | None = None) -> ThreadPoolExecutor:
-    """Threads for predictions, each running PyTorch single-threaded: one small image gains nothing from
-    intra-op threads, and on a busy machine their spin-waiting costs milliseconds. Requests run side by
-    side instead, one per core."""
-    return ThreadPoolExecutor(workers or os.cpu_count() or 2, thread_name_prefix="predict",
-                              initializer=torch.set_num_threads, initargs=(1,))
 
 
 class ModelCache:
@@ -111,7 +114,7 @@ class ModelCache:
             if loaded is None or loaded.stamp != stamp:
                 run = Run.open(path)
                 model = run.load_model(self.device)
-                loaded = LoadedRun(run, model, stamp, conv_blocks(model))
+                loaded = LoadedRun(run, model, stamp, conv_blocks(model), self.device)
                 self._models[name] = loaded
             self._models.move_to_end(name)
             while len(self._models) > self.size:
@@ -129,7 +132,7 @@ def _feature_maps(loaded: LoadedRun, outs: list[torch.Tensor]) -> list[dict]:
     maps = []
     for block in loaded.blocks:
         x = outs[block.last][0].float().cpu()
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = (float(v) for v in torch.aminmax(x))
         scaled = ((x - lo) * (255.0 / (hi - lo)) if hi > lo else torch.zeros_like(x)).round_().to(torch.uint8)
         maps.append({"layers": [block.first, block.last], "label": block.label, "settings": block.settings,
                      "shape": list(x.shape), "min": lo, "max": hi, "data": _b64(scaled.numpy())})
@@ -142,19 +145,107 @@ def predict_image(loaded: LoadedRun, data: bytes, features: bool = True, max_pix
     image = load_image(data) if max_pixels is None else load_image(data, max_pixels)
     channels, height, _ = loaded.input_shape
     x = to_input(image, channels, height)  # uint8 [C, H, W], exactly as `mnistlab predict` prepares it
-    batch = torch.from_numpy(x[None]).to(next(loaded.model.parameters()).device).float().div_(255)
+    batch = torch.from_numpy(x[None]).to(loaded.device).float().div_(255)
     outs = loaded.model.features(batch) if features and loaded.blocks else [loaded.model(batch)]
-    probs = probabilities(outs[-1], loaded.run.output)[0].float().cpu()
+    probs = probabilities(outs[-1], loaded.run.output)[0].tolist()
     classes = loaded.run.classes
-    order = probs.argsort(descending=True).tolist()
+    order = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)  # stable: ties keep class order
     return {
         "run": loaded.run.name,
         "head": loaded.run.output,
         "head_note": HEAD_NOTES[loaded.run.output],
         "classes": classes,
-        "probabilities": probs.tolist(),
-        "top": [{"class": classes[i], "index": i, "probability": float(probs[i])} for i in order],
+        "probabilities": probs,
+        "top": [{"class": classes[i], "index": i, "probability": probs[i]} for i in order],
         "blank": not x.any(),  # nothing that stands out as ink: the answer means nothing
         "input": {"shape": list(x.shape), "data": _b64(x)},
         "features": _feature_maps(loaded, outs) if features else [],
     }
+
+
+# -- where predictions run ---------------------------------------------------------------------------
+MAX_PROCESSES = 4  # the one HTTP process hands out about 1,000 predictions/s: more workers only idle
+
+_worker_models: ModelCache | None = None  # a worker process's own models
+
+
+def _start_worker(runs_dir: Path, device: str) -> None:
+    global _worker_models
+    torch.set_num_threads(1)  # one small image gains nothing from intra-op threads; the workers fill the cores
+    _worker_models = ModelCache(runs_dir, device)
+
+
+def to_json(result: dict) -> bytes:
+    """The response body, encoded as Starlette's JSONResponse would: done where the prediction ran, off the
+    event loop, and a bytes object crosses a process boundary far more cheaply than a nested dict."""
+    return json.dumps(result, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _predict_in_worker(name: str, data: bytes, features: bool) -> bytes:
+    return to_json(predict_image(_worker_models.get(name), data, features))
+
+
+def _load_in_worker(name: str | None) -> None:
+    if name:
+        try:
+            _worker_models.get(name)
+        except MnistlabError:  # no weights yet: its first prediction says so
+            pass
+
+
+def default_processes(device: str = "cpu") -> int:
+    """Worker processes for predictions: one per core (at most MAX_PROCESSES) on a multi-core CPU; none
+    (threads) on one core, or on a GPU, where the device serialises the work and each process would hold a
+    CUDA context of its own."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, MAX_PROCESSES) if cores > 1 and select_device(device).type == "cpu" else 0
+
+
+class Predictor:
+    """Predictions off the event loop: in `processes` worker processes, or with `processes=0` in threads
+    of this process, each running PyTorch single-threaded."""
+
+    def __init__(self, runs_dir: Path, device: str = "cpu", processes: int = 0):
+        self.runs_dir, self.device, self.processes = Path(runs_dir), device, processes
+        select_device(device)  # a bad device is refused here, not in every worker
+        self.models = None if processes else ModelCache(runs_dir, device)
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> Executor:
+        if not self.processes:
+            return ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="predict",
+                                      initializer=torch.set_num_threads, initargs=(1,))
+        # Not fork: this process may have run training threads, and a forked OpenMP pool deadlocks. The
+        # fork server imports torch once, so each worker starts in milliseconds rather than seconds.
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+        else:  # Windows
+            context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start_worker,
+                                   initargs=(self.runs_dir, self.device))
+
+    async def predict(self, name: str, data: bytes, features: bool = True) -> bytes:
+        """`predict_image`'s answer as a JSON body."""
+        loop = asyncio.get_running_loop()
+        if self.models is not None:
+            return await loop.run_in_executor(
+                self._pool, lambda: to_json(predict_image(self.models.get(name), data, features)))
+        call = functools.partial(_predict_in_worker, name, data, features)
+        try:
+            return await loop.run_in_executor(self._pool, call)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): start fresh ones and try once more
+            pool, self._pool = self._pool, self._new_pool()
+            pool.shutdown(wait=False)
+            return await loop.run_in_executor(self._pool, call)
+
+    async def start(self, name: str | None = None) -> None:
+        """Start every worker process now, with run `name` loaded, so that the first requests do not wait
+        for them (the pool would start them one at a time, as requests queue up)."""
+        if not self.processes:
+            return
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self._pool, _load_in_worker, name) for _ in range(self.processes)))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=bool(self.processes), cancel_futures=True)  # workers exit with the server
