@@ -24,7 +24,7 @@ import tomli_w
 from mnistlab.errors import MnistlabError
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "leaky_relu", "elu", "selu")
-Activation = Literal["linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "leaky_relu", "elu", "selu"]
+ActivationName = Literal["linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "leaky_relu", "elu", "selu"]
 Padding = Literal["valid", "same"]
 IntOrPair = Union[int, tuple[int, int]]
 
@@ -47,7 +47,7 @@ class Conv2D:
     kernel_size: IntOrPair = field(default=3, metadata=_range(1))
     strides: IntOrPair = field(default=1, metadata=_range(1))
     padding: Padding = "valid"
-    activation: Activation = "linear"
+    activation: ActivationName = "linear"
     use_bias: bool = True
 
 
@@ -72,9 +72,9 @@ class BatchNorm:
 
 
 @dataclass(frozen=True)
-class Activation_:
+class Activation:
     type: ClassVar[str] = "activation"
-    activation: Activation = "relu"
+    activation: ActivationName = "relu"
 
 
 @dataclass(frozen=True)
@@ -97,15 +97,15 @@ class GlobalAvgPool:
 class Dense:
     type: ClassVar[str] = "dense"
     units: int = field(default=10, metadata=_range(1))
-    activation: Activation = "linear"
+    activation: ActivationName = "linear"
     use_bias: bool = True
 
 
 LAYER_TYPES: dict[str, type] = {
     cls.type: cls
-    for cls in (Conv2D, MaxPool2D, AvgPool2D, BatchNorm, Activation_, Dropout, Flatten, GlobalAvgPool, Dense)
+    for cls in (Conv2D, MaxPool2D, AvgPool2D, BatchNorm, Activation, Dropout, Flatten, GlobalAvgPool, Dense)
 }
-LayerSpec = Union[Conv2D, MaxPool2D, AvgPool2D, BatchNorm, Activation_, Dropout, Flatten, GlobalAvgPool, Dense]
+LayerSpec = Union[Conv2D, MaxPool2D, AvgPool2D, BatchNorm, Activation, Dropout, Flatten, GlobalAvgPool, Dense]
 
 # The recommended network (the `default` preset): stride 2 at once (28 -> 14) so every later layer
 # works on a small map, batch norm so one epoch at a high learning rate is enough, and no bias
@@ -113,14 +113,14 @@ LayerSpec = Union[Conv2D, MaxPool2D, AvgPool2D, BatchNorm, Activation_, Dropout,
 DEFAULT_LAYERS: tuple[LayerSpec, ...] = (
     Conv2D(filters=16, kernel_size=5, strides=2, padding="same", use_bias=False),
     BatchNorm(),
-    Activation_("relu"),
+    Activation("relu"),
     Conv2D(filters=32, kernel_size=3, padding="same", use_bias=False),
     BatchNorm(),
-    Activation_("relu"),
+    Activation("relu"),
     MaxPool2D(2),
     Conv2D(filters=64, kernel_size=3, padding="same", use_bias=False),
     BatchNorm(),
-    Activation_("relu"),
+    Activation("relu"),
     MaxPool2D(2),
     Flatten(),
     Dense(units=10),

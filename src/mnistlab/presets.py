@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.config import (
-    Activation_,
+    Activation,
     AvgPool2D,
     BatchNorm,
     Config,
@@ -71,7 +71,7 @@ def _lenet5() -> Config:
 def _accurate() -> Config:
     """the best-accuracy recipe: a wider net, shift/rotation augmentation, 15 epochs of one-cycle Adam."""
     def block(filters):  # conv -> batchnorm -> relu, the modern order (no bias: batch norm removes it)
-        return (Conv2D(filters, 3, padding="same", use_bias=False), BatchNorm(), Activation_("relu"))
+        return (Conv2D(filters, 3, padding="same", use_bias=False), BatchNorm(), Activation("relu"))
 
     # One conv at full resolution, then two per scale: 28 -> 14 -> 7, ~13M mult-adds per image.
     layers = (
