@@ -137,9 +137,9 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
         t0 = time.perf_counter()
         torch.manual_seed(epoch_seed(tc.seed, epoch))  # dropout
         gen = torch.Generator().manual_seed(epoch_seed(tc.seed, epoch))  # shuffle + augmentation
-        order = torch.randperm(len(x_all), generator=gen) if tc.shuffle else torch.arange(len(x_all))
+        order = (torch.randperm(len(x_all), generator=gen) if tc.shuffle else torch.arange(len(x_all))).to(device)
         # One shuffled copy per epoch, then contiguous slices: faster than gathering every batch (~10%).
-        xs, ys = x_all[order.to(device)], y_all[order.to(device)]
+        xs, ys = x_all[order], y_all[order]
         ddp.reseed(gen, epoch_seed(tc.seed, epoch))  # ranks share the permutation, not dropout/augmentation
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.long, device=device)

@@ -34,7 +34,7 @@ from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import probabilities
 from mnistlab.models import Network, map_stages
-from mnistlab.predict import to_input
+from mnistlab.predict import to_input, top_classes
 from mnistlab.train.checkpoint import CHECKPOINT
 from mnistlab.train.runs import Run, check_run_name
 
@@ -149,14 +149,13 @@ def predict_image(loaded: LoadedRun, data: bytes, features: bool = True, max_pix
     outs = loaded.model.features(batch) if features and loaded.blocks else [loaded.model(batch)]
     probs = probabilities(outs[-1], loaded.run.output)[0].tolist()
     classes = loaded.run.classes
-    order = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)  # stable: ties keep class order
     return {
         "run": loaded.run.name,
         "head": loaded.run.output,
         "head_note": HEAD_NOTES[loaded.run.output],
         "classes": classes,
         "probabilities": probs,
-        "top": [{"class": classes[i], "index": i, "probability": probs[i]} for i in order],
+        "top": top_classes(probs, classes, len(classes)),  # all classes, best first, as `mnistlab predict`
         "blank": not x.any(),  # nothing that stands out as ink: the answer means nothing
         "input": {"shape": list(x.shape), "data": _b64(x)},
         "features": _feature_maps(loaded, outs) if features else [],
