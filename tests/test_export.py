@@ -61,7 +61,7 @@ def test_the_onnx_file_describes_its_input_head_and_classes(tiny_run, tiny_onnx)
     assert meta["head"] == "softmax" and json.loads(meta["classes"]) == run.classes
     assert "0..1" in meta["input"] and "do not normalise" in meta["input"]
     norm = json.loads(meta["normalization"])
-    assert norm["mean"] == run.meta["mean"] and norm["std"] == run.meta["std"]
+    assert norm["mean"] == list(run.meta.mean) and norm["std"] == list(run.meta.std)
     assert norm["applied"] == "inside the graph"
     (inp,), (out,) = proto.graph.input, proto.graph.output
     dims = [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim]

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import torch
 from conftest import REPO, tiny_config
 from safetensors.torch import load_file
 
+from mnistlab.device import threads
 from mnistlab.errors import MnistlabError
 from mnistlab.train import Run, StopTraining, fit
 
@@ -32,7 +34,7 @@ def test_run_folder_is_complete_and_self_describing(tiny_run):
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"} <= set(rows[0])
     events = [json.loads(line) for line in (tiny_run / "events.jsonl").read_text().splitlines()]
     assert [e["event"] for e in events][0] == "start" and events[-1]["event"] == "end"
-    assert run.meta["classes"] == [str(i) for i in range(10)] and run.meta["input_shape"] == [1, 28, 28]
+    assert run.classes == [str(i) for i in range(10)] and run.input_shape == (1, 28, 28)
     # the model rebuilds from the folder alone and gives the recorded accuracy
     from conftest import make_dataset
 
@@ -82,8 +84,14 @@ def test_resume_after_a_real_kill_is_bitwise_identical(tmp_path, tiny_dataset):
     assert not (tmp_path / "k" / "result.json").exists()
     assert [r["epoch"] for r in Run.open(tmp_path / "k").metrics()] == [1]  # epoch 2 died half-way
 
-    run = Run.open(tmp_path / "k")  # resume in this process from the files alone
-    fit(run.config, tmp_path / "k", dataset=tiny_dataset, resume=True, progress=False)
+    run = Run.open(tmp_path / "k")  # resume in this process from the files alone...
+    # ...whose thread count differs from the run's (the order of float sums depends on it, and other code
+    # in a process may have changed it): the resume must train with the count the run started with.
+    assert run.meta.threads == torch.get_num_threads()
+    with threads(max(1, run.meta.threads - 1) if run.meta.threads > 1 else 2):
+        caller = torch.get_num_threads()
+        fit(run.config, tmp_path / "k", dataset=tiny_dataset, resume=True, progress=False)
+        assert torch.get_num_threads() == caller  # and leave the caller's setting as it was
     full = subprocess.run([sys.executable, str(script), str(tmp_path / "u"), "full"], env=env)
     assert full.returncode == 0
 
@@ -188,3 +196,79 @@ def test_compiled_training_step_learns_and_saves_plain_weights(tmp_path, tiny_da
     assert result["test_accuracy"] > 0.9
     compiled = load_file(tmp_path / "c" / "model.safetensors")
     assert compiled.keys() == load_file(tiny_run / "model.safetensors").keys()  # no "_orig_mod." prefixes
+
+
+def test_fit_leaves_the_callers_random_state_and_threads_alone(tmp_path, tiny_dataset):
+    torch.manual_seed(1234)
+    before, threads_before = torch.random.get_rng_state(), torch.get_num_threads()
+    fit(tiny_config(epochs=1, threads=1), tmp_path / "r", dataset=tiny_dataset, progress=False)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert torch.get_num_threads() == threads_before
+    assert Run.open(tmp_path / "r").meta.threads == 1  # train.threads was used while training
+
+
+def test_top5_on_fewer_than_six_classes_is_refused_before_training(tmp_path):
+    from conftest import make_images
+
+    from mnistlab.data import Dataset
+
+    x, y = make_images(300, 0, num_classes=3)
+    ds = Dataset("three", ("a", "b", "c"), torch.from_numpy(x)[:, None], torch.from_numpy(y).long(),
+                 torch.from_numpy(x[:50])[:, None], torch.from_numpy(y[:50]).long())
+    cfg = tiny_config(epochs=1, metrics=("accuracy", "top5_accuracy")).replace(**{"model.layers[3].units": 3})
+    with pytest.raises(MnistlabError, match="top5_accuracy needs more than 5 classes, but three has 3"):
+        fit(cfg, tmp_path / "r", dataset=ds, progress=False)
+    assert not (tmp_path / "r").exists()  # refused before anything was written
+
+
+def test_validation_size_auto_is_proportional_and_a_big_one_warns(tmp_path, tiny_dataset):
+    from mnistlab.data.dataset import validation_count
+
+    assert validation_count("auto", 60_000) == 5_000  # MNIST keeps its customary 5,000
+    assert validation_count("auto", 8_000) == 667  # not 5,000 of 8,000
+    with pytest.warns(UserWarning, match="holds out more than half of the 8000 training images"):
+        validation_count(5_000, 8_000)
+    cfg = tiny_config(epochs=1).replace(**{"data.validation_size": "auto"})
+    result = fit(cfg, tmp_path / "a", dataset=tiny_dataset, progress=False)
+    assert result["validation_size"] == 100 and result["train_size"] == 1100  # 1200 / 12 held out
+    assert Run.open(tmp_path / "a").meta.validation_size == 100
+
+
+def test_metrics_without_a_validation_split_are_reported_on_the_test_set(tmp_path, tiny_dataset):
+    cfg = tiny_config(epochs=1, metrics=("accuracy", "f1", "precision")).replace(**{"data.validation_size": 0})
+    result = fit(cfg, tmp_path / "m", dataset=tiny_dataset, progress=False)
+    assert 0 < result["test_f1"] <= 1 and 0 < result["test_precision"] <= 1
+
+
+def test_the_epoch_line_shows_the_learning_rate_range_not_the_final_zero(tmp_path, tiny_dataset, capsys):
+    fit(tiny_config(epochs=1, schedule="one_cycle", learning_rate=0.01), tmp_path / "o", dataset=tiny_dataset)
+    line = next(s for s in capsys.readouterr().out.splitlines() if s.startswith("epoch 1:"))
+    assert re.search(r"\| lr 0-0\.0(09|1)\d* \|", line) and "0.00e+00" not in line  # the range swept: 0 to ~peak
+
+
+def _cli(*args):
+    from mnistlab.cli import main
+
+    return main([str(a) for a in args])
+
+
+def test_resume_extends_a_run_honours_what_it_can_and_refuses_the_rest(tmp_path, tiny_idx_dir, capsys):
+    out = tmp_path / "r"
+    base = ["--dataset", f"idx:{tiny_idx_dir}", "--set", "train.log_every=10", "--set", "data.validation_size=100",
+            "--set", "model.layers[0].filters=4", "--device", "cpu", "--quiet"]
+    assert _cli("train", *base, "--epochs", "1", "--out", out) == 0
+    result = (out / "result.json").read_bytes()
+
+    assert _cli("train", "--resume", out) == 1  # finished: nothing to do, nothing changed
+    assert "already finished (completed, 1 epoch); nothing was changed" in capsys.readouterr().err
+    assert (out / "result.json").read_bytes() == result
+    for flag in (["--batch-size", "32"], ["--learning-rate", "0.1"], ["--out", tmp_path / "x"]):
+        assert _cli("train", "--resume", out, "--epochs", "3", *flag) == 1
+        err = capsys.readouterr().err
+        assert f"{flag[0]} cannot change them; only --epochs, --data-dir and --device can" in err
+        assert len(err.strip().splitlines()) == 1
+
+    assert _cli("train", "--resume", out, "--epochs", "2", "--device", "cpu", "--data-dir", tiny_idx_dir) == 0
+    run = Run.open(out)
+    assert [r["epoch"] for r in run.metrics()] == [1, 2] and run.result()["epochs_run"] == 2
+    assert run.config.train.epochs == 2  # config.toml says what ran

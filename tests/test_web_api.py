@@ -20,7 +20,8 @@ with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; httpx is wh
     from fastapi.testclient import TestClient
 
 from mnistlab.models import summarize
-from mnistlab.predict import predict_files, to_input
+from mnistlab.data.images import to_input
+from mnistlab.predict import predict_files
 from mnistlab.web import create_app
 
 BASE = "http://127.0.0.1"
@@ -83,7 +84,7 @@ def test_predict_matches_the_cli_and_shows_what_the_model_saw(client, tiny_run, 
     assert [t["index"] for t in body["top"]] == list(np.argsort(-probs, kind="stable"))
     # One preprocessing path: the input shown is exactly `to_input` of the image, and the answer is the CLI's.
     seen = np.frombuffer(base64.b64decode(body["input"]["data"]), np.uint8).reshape(body["input"]["shape"])
-    np.testing.assert_array_equal(seen, to_input(image, 1, 28))
+    np.testing.assert_array_equal(seen, to_input(image, "mnist", 1, 28))
     (tmp_path / "one.png").write_bytes(png(image))
     cli = predict_files(tiny_run, [str(tmp_path / "one.png")], top=10)[0]["top"]
     assert [t["class"] for t in cli] == [t["class"] for t in body["top"]]
@@ -272,7 +273,7 @@ def test_impossible_stack_is_refused_before_training(client, runs_dir):
 
 @pytest.mark.parametrize("body, words", [
     (dict(name="../escape"), "is not allowed"),
-    (dict(train_limit=100, validation_size=100), "lower validation_size below 100"),
+    (dict(train_limit=100, validation_size=100), "set data.validation_size below 100"),
 ])
 def test_training_requests_that_cannot_work(client, runs_dir, body, words):
     r = client.post("/api/train", json=train_body(**body))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from mnistlab.errors import MnistlabError
@@ -64,18 +65,33 @@ def config_from_args(args):
 # --------------------------------------------------------------------------------------------
 
 
+# what `train --resume RUN` may change (flag dest -> config key); any other setting is the run's own
+RESUME_FLAGS = {"epochs": "train.epochs", "data_dir": "data.data_dir", "device": "train.device"}
+
+
+def resumed_config(args):
+    """RUN's own config, with what --resume may change (more epochs, a moved data folder, another device)."""
+    from mnistlab.runfolder import Run
+
+    refused = [f"--{dest.replace('_', '-')}" for dest in ("config", "model", "dataset", "batch_size", "learning_rate",
+                                                          "optimizer", "seed", "shuffle", "target_accuracy", "out")
+               if getattr(args, dest, None) not in (None, False)] + (["--set"] if args.set else [])
+    if refused:
+        raise MnistlabError(f"--resume continues {args.resume} with its own settings, so {', '.join(refused)} cannot "
+                            f"change them; only --epochs, --data-dir and --device can (start a new run for the rest)")
+    overrides = {key: getattr(args, dest) for dest, key in RESUME_FLAGS.items() if getattr(args, dest) is not None}
+    return Run.open(args.resume).config.replace(**overrides)
+
+
 def cmd_train(args) -> int:
     from mnistlab import distributed
-    from mnistlab.train import Run, default_run_dir, fit
+    from mnistlab.train import default_run_dir, fit
 
     if args.nproc:  # this same command again, under torchrun, as N data-parallel processes
         return distributed.launch(args.argv, args.nproc)
     main_process = distributed.from_env().is_main  # under torchrun, rank 0 speaks for all
     if args.resume:
-        if args.config or args.model or args.set:
-            raise MnistlabError("--resume continues a run with its own config.toml; drop --config/--model/--set")
-        run_cfg = Run.open(args.resume).config
-        out, config, resume = Path(args.resume), run_cfg, True
+        out, config, resume = Path(args.resume), resumed_config(args), True
     else:
         config = config_from_args(args)
         out, resume = Path(args.out) if args.out else default_run_dir(), False
@@ -99,10 +115,10 @@ def _dataset_for_run(run, args):
     name = args.dataset or run.config.data.dataset
     data_dir = args.data_dir or (run.config.data.data_dir if name == run.config.data.dataset else None)
     ds = load_dataset(name, data_dir, color=run.config.data.color, progress=not getattr(args, "json", False))
-    if len(ds.classes) != len(run.classes) or tuple(ds.input_shape) != tuple(run.meta["input_shape"]):
+    if len(ds.classes) != len(run.classes) or tuple(ds.input_shape) != run.input_shape:
         raise MnistlabError(
             f"dataset {name} has {len(ds.classes)} classes of shape {list(ds.input_shape)}, but run {run.name} "
-            f"was trained on {len(run.classes)} classes of shape {run.meta['input_shape']}; pick a matching --dataset")
+            f"was trained on {len(run.classes)} classes of shape {list(run.input_shape)}; pick a matching --dataset")
     return ds
 
 
@@ -110,14 +126,14 @@ def cmd_evaluate(args) -> int:
     from mnistlab.data import split_validation
     from mnistlab.device import select_device
     from mnistlab.evaluate import evaluate, format_evaluation
-    from mnistlab.train import Run
+    from mnistlab.runfolder import Run
 
     run = Run.open(args.run)
     ds = _dataset_for_run(run, args)
     if args.split == "test":
         images, labels = ds.test_images, ds.test_labels
     else:
-        train, val = split_validation(ds.train_images, ds.train_labels, run.config.data.validation_size)
+        train, val = split_validation(ds.train_images, ds.train_labels, run.meta.validation_size)
         images, labels = train if args.split == "train" else val
         if len(images) == 0:
             raise MnistlabError(f"run {run.name} held out no validation images (validation_size = 0); use --split test")
@@ -157,13 +173,13 @@ def cmd_export(args) -> int:
 
 def cmd_summary(args) -> int:
     from mnistlab.models import format_summary, summarize
-    from mnistlab.train import Run
+    from mnistlab.runfolder import Run
 
     if args.run:
         if args.config or args.model or args.set:
             raise MnistlabError("give either a RUN folder or --config/--model, not both")
         run = Run.open(args.run)
-        cfg, shape, n = run.config, tuple(run.meta["input_shape"]), len(run.classes)
+        cfg, shape, n = run.config, run.input_shape, len(run.classes)
     else:
         cfg = config_from_args(args)
         shape, n = (3 if cfg.data.color == "rgb" else 1, 28, 28), args.classes
@@ -174,7 +190,7 @@ def cmd_summary(args) -> int:
 
 def cmd_report(args) -> int:
     from mnistlab.report import write_report
-    from mnistlab.train import Run
+    from mnistlab.runfolder import Run
 
     run = Run.open(args.run)
     path = write_report(run.path, args.out, dataset=_dataset_for_run(run, args), images=args.image or (),
@@ -426,6 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"mnistlab: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -433,7 +453,10 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "name", None) and getattr(args, "config_command", None) == "show":
         args.model = args.model or args.name
     try:
-        return args.func(args)
+        with warnings.catch_warnings():  # the library's warnings, as one line each
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except MnistlabError as e:
         if args.debug:
             raise

@@ -136,7 +136,9 @@ DEFAULT_LAYERS: tuple[LayerSpec, ...] = (
 class DataConfig:
     dataset: str = "mnist"  # mnist | fashion-mnist | kmnist | idx:DIR | folder:PATH
     data_dir: str | None = None  # read the dataset's files from here instead of the download cache
-    validation_size: int = field(default=5000, metadata=_range(0))
+    # images held out of the training split to validate on after each epoch; "auto" keeps 1/12 of them
+    # (MNIST: 5,000 of 60,000, as the classic scripts do), whatever the dataset's size
+    validation_size: int | Literal["auto"] = field(default="auto", metadata=_range(0))
     color: Literal["grayscale", "rgb"] = "grayscale"  # folder: datasets only
     normalize: bool = True  # subtract the training set's mean and divide by its std, inside the model
     shift: int = field(default=0, metadata=_range(0, 8))  # augmentation: random shift, pixels

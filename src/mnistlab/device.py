@@ -1,8 +1,11 @@
-"""The device and the training precision are chosen here, once: `auto` is CUDA when present, else the CPU."""
+"""The device, the training precision and the CPU thread count are chosen here: `auto` is CUDA when present,
+else the CPU; bf16 where the hardware multiplies it natively."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -10,17 +13,40 @@ import torch
 from mnistlab.errors import MnistlabError
 
 
-def select_device(name: str = "auto", threads: int = 0) -> torch.device:
-    """Resolve `auto|cpu|cuda[:N]`; on the CPU, use `threads` threads (0 = PyTorch's default, one per core)."""
+def select_device(name: str = "auto") -> torch.device:
+    """Resolve `auto|cpu|cuda[:N]`."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise MnistlabError("device 'cuda' was asked for but PyTorch sees no CUDA GPU; use --device cpu or auto")
     if name != "cpu" and not name.startswith("cuda"):
         raise MnistlabError(f"device {name!r} is unknown; use auto, cpu or cuda")
-    if threads > 0:
-        torch.set_num_threads(threads)
     return torch.device(name)
+
+
+# The CPU thread count is process-wide state. It is set only here: by whoever owns the process (the
+# `mnistlab` command, the web server, a worker process) through `set_process_threads`, or for the
+# length of a block through `threads`, which restores the caller's count afterwards.
+
+
+def set_process_threads(n: int) -> None:
+    """Use `n` intra-op CPU threads from now on (0: leave PyTorch's default, one per core)."""
+    if n > 0:
+        torch.set_num_threads(n)
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Run a block with `n` intra-op CPU threads (0: as they are), then restore the previous count."""
+    before = torch.get_num_threads()
+    if n <= 0 or n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @functools.cache

@@ -9,6 +9,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from mnistlab.config import TrainConfig
+
+EVAL_BATCH_SIZE = TrainConfig.eval_batch_size  # images per forward pass when judging (train.eval_batch_size)
+
 
 def loss_from_logits(logits: torch.Tensor, labels: torch.Tensor, loss: str, label_smoothing: float = 0.0,
                      reduction: str = "mean") -> torch.Tensor:
@@ -30,7 +34,7 @@ def probabilities(logits: torch.Tensor, output: str) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def predict_logits(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+def predict_logits(model: torch.nn.Module, images: torch.Tensor, batch_size: int = EVAL_BATCH_SIZE) -> torch.Tensor:
     """uint8 [N, C, H, W] -> float logits [N, classes] on the CPU."""
     device = next(model.parameters()).device
     was_training = model.training
@@ -83,7 +87,7 @@ def metrics_from_logits(logits: torch.Tensor, labels: torch.Tensor, loss: str, c
 
 
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, loss: str, classes: list[str],
-             batch_size: int = 2000) -> dict:
+             batch_size: int = EVAL_BATCH_SIZE) -> dict:
     """Evaluate `model` on uint8 images with int64 labels."""
     return metrics_from_logits(predict_logits(model, images, batch_size), labels.cpu(), loss, classes)
 

@@ -41,8 +41,8 @@ def _require(module: str):
 
 def metadata(run) -> dict[str, str]:
     """What a consumer of the .onnx file needs besides the graph, as metadata_props strings."""
-    c, h, w = run.meta["input_shape"]
-    mean, std = run.meta.get("mean"), run.meta.get("std")
+    c, h, w = run.meta.input_shape
+    mean, std = run.meta.mean, run.meta.std
     return {
         "head": run.output,
         "classes": json.dumps(run.classes),
@@ -52,7 +52,8 @@ def metadata(run) -> dict[str, str]:
         "normalization": json.dumps({"mean": mean, "std": std, "applied": "inside the graph"}
                                     if mean is not None else None),
         "output": f"{OUTPUT}: float32 N x {len(run.classes)}; probabilities = {run.output}(logits)",
-        "dataset": run.meta.get("dataset", run.config.data.dataset),
+        "preprocess": run.meta.preprocess,  # how a user's picture becomes the input (see mnistlab.runfolder)
+        "dataset": run.meta.dataset,
         "run": run.name,
     }
 
@@ -61,13 +62,13 @@ def export_onnx(run_path: str | Path, out: str | Path | None = None) -> dict:
     """Write RUN as ONNX (default RUN/model.onnx), check it against PyTorch, and describe what was written."""
     import torch  # only exporting needs torch; everything below the next section must not import it
 
-    from mnistlab.train.runs import Run
+    from mnistlab.runfolder import Run
 
     onnx = _require("onnx")
     _require("onnxruntime")
     run = Run.open(run_path)
     model = run.load_model("cpu")
-    c, h, w = run.meta["input_shape"]
+    c, h, w = run.meta.input_shape
     out = Path(out) if out is not None else run.path / "model.onnx"
     if out.suffix != ".onnx":
         raise MnistlabError(f"--out {out}: an ONNX file name must end in .onnx")
@@ -126,6 +127,14 @@ class OnnxClassifier:
         self.head: str = meta["head"]
         self.classes: list[str] = json.loads(meta["classes"])
         self.input_shape: list[int] = json.loads(meta["input_shape"])
+        self.preprocess: str = meta.get("preprocess", "mnist")
+
+    def to_input(self, image) -> np.ndarray:
+        """A user's image -> uint8 [C, H, W], prepared as the exported run's training images were."""
+        from mnistlab.data.images import to_input
+
+        c, h, _ = self.input_shape
+        return to_input(image, self.preprocess, c, h)
 
     def logits(self, pixels: np.ndarray) -> np.ndarray:
         """float32 [N, C, H, W] in 0..1 -> logits [N, classes]."""

@@ -10,19 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlab.data.images import load_image, preprocess
-
-
-def to_input(image, channels: int = 1, size: int = 28) -> np.ndarray:
-    """A user image -> uint8 [C, size, size] as the model saw its training data.
-
-    Grayscale models get MNIST's preprocessing (invert dark-on-light, crop to the ink, fit in 20x20,
-    centre by mass); RGB models (folder datasets) get the plain resize their training data got.
-    """
-    if channels == 1:
-        return preprocess(image, size)[None]
-    img = load_image(image) if isinstance(image, (str, Path, bytes)) else image
-    return np.asarray(img.convert("RGB").resize((size, size)), dtype=np.uint8).transpose(2, 0, 1)
 
 
 def top_classes(probs, classes: list[str], top: int) -> list[dict]:
@@ -51,15 +38,15 @@ def predict_files(model_path: str | Path, images: list[str], top: int = 3, devic
         from mnistlab.export import OnnxClassifier  # onnxruntime only
 
         model = OnnxClassifier(model_path)
-        head, classes, (channels, size) = model.head, model.classes, model.input_shape[:2]
-        probs = model.probabilities(np.stack([to_input(path, channels, size) for path in images]))
+        head, classes = model.head, model.classes
+        probs = model.probabilities(np.stack([model.to_input(path) for path in images]))
     else:
         from mnistlab.device import select_device
-        from mnistlab.train.runs import Run
+        from mnistlab.runfolder import Run
 
         run = Run.open(model_path)
-        head, classes, (channels, size) = run.output, run.classes, run.meta["input_shape"][:2]
-        inputs = np.stack([to_input(path, channels, size) for path in images])
+        head, classes = run.output, run.classes
+        inputs = np.stack([run.meta.to_input(path) for path in images])
         probs = predict_arrays(run.load_model(select_device(device)), inputs, head).numpy()
     return [{"image": str(path), "head": head, "top": top_classes(p, classes, top)} for path, p in zip(images, probs)]
 

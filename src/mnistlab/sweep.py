@@ -376,8 +376,10 @@ def _worker(sweep: Sweep, url: str, folder: Path, index: int, n_trials: int, wor
     optuna = optuna_module()
     import torch
 
+    from mnistlab.device import set_process_threads
+
     if sweep.base.train.threads == 0 and workers > 1:  # share the cores instead of oversubscribing them
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+        set_process_threads(max(1, (os.cpu_count() or 1) // workers))  # this worker process is ours
     # The first optimizer a process makes imports torch._dynamo (seconds): do it before any trial's clock runs.
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     study = open_study(sweep, url, worker=index)

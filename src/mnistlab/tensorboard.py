@@ -26,7 +26,6 @@ class TensorBoardLogger:
         self._writer_class = SummaryWriter
         self.run_dir, self.dataset, self.samples = Path(run_dir), dataset, samples
         self.writer = None
-        self.steps_per_epoch = 1
 
     def __call__(self, event: dict) -> None:
         kind = event["event"]
@@ -34,13 +33,11 @@ class TensorBoardLogger:
             # Opened here, not in __init__, so that nothing is written before fit has checked the folder.
             if self.writer is None:
                 self.writer = self._writer_class(log_dir=str(self.run_dir / "tensorboard"))
-            self.steps_per_epoch = event["steps_per_epoch"]
         elif self.writer is None:
             return
         elif kind == "step":
-            global_step = (event["epoch"] - 1) * self.steps_per_epoch + event["step"]
             for key in ("loss", "accuracy", "learning_rate"):
-                self.writer.add_scalar(f"step/{key}", event[key], global_step)
+                self.writer.add_scalar(f"step/{key}", event[key], event["global_step"])
         elif kind == "epoch":
             for key, value in event.items():
                 if key not in ("event", "epoch") and isinstance(value, (int, float)):
@@ -57,8 +54,9 @@ class TensorBoardLogger:
         from mnistlab.data import load_dataset
         from mnistlab.evaluate import metrics_from_logits, predict_logits, probabilities
         from mnistlab.report import figures as F
-        from mnistlab.report.run_report import first_of_each_class, sample_maps
-        from mnistlab.train import Run
+        from mnistlab.data.dataset import first_of_each_class
+        from mnistlab.report import sample_maps
+        from mnistlab.runfolder import Run
 
         epoch = result["epochs_run"]
         for key in ("test_accuracy", "test_loss", "test_f1"):

@@ -3,7 +3,8 @@
 The MNIST family is small (47 MB of pixels for MNIST's training set), so everything stays in
 memory as uint8 [N, C, H, W] images and int64 [N] labels; training slices batches out of those
 tensors directly instead of going through a per-sample Dataset/DataLoader, which is many times
-faster on a CPU. Conversion to float and normalisation happen per batch in the training loop.
+faster on a CPU. The training loop converts the training split to float once per run; the
+normalisation (mean/std) is the model's first layer.
 
 `folder:PATH` datasets have no test split of their own, so every 6th image of each class, in
 sorted file-name order (the 6th, 12th, ...), is held out as "test": one sixth, like MNIST's
@@ -13,6 +14,7 @@ sorted file-name order (the 6th, 12th, ...), is held out as "test": one sixth, l
 from __future__ import annotations
 
 import math
+import warnings
 import numbers
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
 from mnistlab.data.download import FileRecord, cache_dir, locate_files
 from mnistlab.data.idx import read_idx
-from mnistlab.data.images import load_image
+from mnistlab.data.images import resize
 from mnistlab.data.sources import IMAGE_SUFFIXES, Source, class_folders, get_source
 from mnistlab.errors import MnistlabError
 from mnistlab.files import atomic_path
@@ -131,21 +132,8 @@ def _load_idx(source: Source, data_dir, progress: bool) -> tuple[dict, dict[str,
     return {"classes": classes, **tensors}, records
 
 
-def _read_folder_image(path: Path, mode: str, image_size: int) -> np.ndarray:
-    image = load_image(path)  # names the file if it is unreadable
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")  # transparent background shown as white, as a viewer would
-        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    image = image.convert(mode)
-    if image.size != (image_size, image_size):
-        image = image.resize((image_size, image_size), Image.Resampling.LANCZOS)
-    array = np.asarray(image, dtype=np.uint8)
-    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)  # to C, H, W
-
-
 def _load_folder(source: Source, color: str, image_size: int) -> dict:
-    mode = "L" if color == "grayscale" else "RGB"
-    channels = 1 if mode == "L" else 3
+    channels = 1 if color == "grayscale" else 3
     parts = {split: ([], []) for split in SPLITS}
     folders = class_folders(source.path)
     for label, folder in enumerate(folders):
@@ -156,7 +144,7 @@ def _load_folder(source: Source, color: str, image_size: int) -> dict:
             )
         for i, path in enumerate(files):
             split = "test" if i % FOLDER_TEST_EVERY == FOLDER_TEST_EVERY - 1 else "train"
-            parts[split][0].append(_read_folder_image(path, mode, image_size))
+            parts[split][0].append(resize(path, channels, image_size))
             parts[split][1].append(label)
 
     def stack(images, labels):
@@ -197,6 +185,22 @@ def load_dataset(
     return _load(name, data_dir, color, image_size, progress)[0]
 
 
+VALIDATION_FRACTION = 1 / 12  # data.validation_size = "auto": MNIST's customary 5,000 of 60,000
+
+
+def validation_count(setting: int | str, n_train: int) -> int:
+    """How many of `n_train` training images `data.validation_size` holds out ("auto": 1/12 of them)."""
+    n = round(n_train * VALIDATION_FRACTION) if setting == "auto" else int(setting)
+    if n >= n_train:
+        raise MnistlabError(f"data.validation_size = {n} leaves no training images out of {n_train}; "
+                            f"set data.validation_size below {n_train} (or \"auto\")")
+    if n > n_train / 2:
+        warnings.warn(f"data.validation_size = {n} holds out more than half of the {n_train} training images; "
+                      f"the model trains on {n_train - n} (\"auto\" would keep {round(n_train * VALIDATION_FRACTION)})",
+                      stacklevel=2)
+    return n
+
+
 def split_validation(images: torch.Tensor, labels: torch.Tensor, size: int, seed: int = 0):
     """Hold out `size` random training samples (fixed `seed`) as validation.
 
@@ -215,6 +219,16 @@ def split_validation(images: torch.Tensor, labels: torch.Tensor, size: int, seed
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     val_idx, train_idx = order[:size].sort().values, order[size:].sort().values
     return (images[train_idx], labels[train_idx]), (images[val_idx], labels[val_idx])
+
+
+def first_of_each_class(labels: torch.Tensor, num_classes: int, limit: int) -> list[int]:
+    """Indices of the first image of each class (classes in order, at most `limit`): a fixed, varied sample."""
+    picks = []
+    for k in range(num_classes):
+        hits = torch.nonzero(labels == k).flatten()
+        if len(hits):
+            picks.append(int(hits[0]))
+    return picks[:limit]
 
 
 def _pixel_stats(images: torch.Tensor) -> tuple[float, float]:

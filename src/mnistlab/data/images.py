@@ -94,6 +94,31 @@ def _array_to_gray(array: np.ndarray) -> np.ndarray:
     return np.clip(a, 0, 255)
 
 
+def resize(image, channels: int, size: int) -> np.ndarray:
+    """`image` (PIL image, path or bytes) as a folder: dataset's training images were made: transparency
+    on white, grayscale (channels=1) or RGB (3), resized to size x size. uint8 [C, size, size]."""
+    if not isinstance(image, Image.Image):
+        image = load_image(image)
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")  # transparent background shown as white, as a viewer would
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    image = image.convert("L" if channels == 1 else "RGB")
+    if image.size != (size, size):
+        image = image.resize((size, size), Image.Resampling.LANCZOS)
+    array = np.asarray(image, dtype=np.uint8)
+    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)  # to C, H, W
+
+
+def to_input(image, how: str = "mnist", channels: int = 1, size: int = 28) -> np.ndarray:
+    """A user's image -> uint8 [C, size, size], prepared as the run's training images were
+    (`how` is the run's `preprocess`: "mnist" redoes MNIST's preparation, "resize" a folder: dataset's)."""
+    if how == "resize":
+        if isinstance(image, np.ndarray):
+            image = Image.fromarray(np.asarray(image, dtype=np.uint8))
+        return resize(image, channels, size)
+    return np.repeat(preprocess(image, size)[None], channels, axis=0)
+
+
 def preprocess(image, size: int = 28) -> np.ndarray:
     """Return `image` (PIL image, numpy array, path or bytes) as an MNIST-style uint8 [size, size].
 

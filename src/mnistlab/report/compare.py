@@ -19,7 +19,7 @@ from mnistlab.files import write_bytes, write_text
 from mnistlab.models import summarize
 from mnistlab.report import figures as F
 from mnistlab.report import html as H
-from mnistlab.train import Run
+from mnistlab.runfolder import Run
 
 MISSING = "-"
 # (label, how to get it from a run's results, format, which value is best: max / min / None)
@@ -115,14 +115,14 @@ def compare_runs(paths: list[str | Path]) -> dict:
 def _results(run: Run) -> dict:
     result, history = run.result() or {}, run.metrics()
     vals = [r["val_accuracy"] for r in history if r.get("val_accuracy") is not None]
-    macs = summarize(run.config.model, tuple(run.meta["input_shape"]), len(run.classes))["total_macs"]
+    macs = summarize(run.config.model, run.input_shape, len(run.classes))["total_macs"]
     return {
         "test_accuracy": result.get("test_accuracy"), "test_loss": result.get("test_loss"),
         "best_val_accuracy": max(vals) if vals else None,
         "epochs_run": result.get("epochs_run", len(history)),
         "seconds": result.get("seconds", history[-1]["elapsed"] if history else None),
         "seconds_per_epoch": sum(r["seconds"] for r in history) / len(history) if history else None,
-        "params": run.meta.get("params"), "macs": macs,
+        "params": run.meta.params, "macs": macs,
         "status": result.get("status", "unfinished"),
     }
 

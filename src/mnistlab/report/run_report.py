@@ -6,7 +6,6 @@ again with the saved model, so the page describes what is on disk, whoever train
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import torch
 
 from mnistlab import config as C
 from mnistlab.data import Dataset, load_dataset
+from mnistlab.data.dataset import first_of_each_class
 from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import metrics_from_logits, predict_logits, probabilities
@@ -21,7 +21,7 @@ from mnistlab.files import write_bytes, write_text
 from mnistlab.models import LayerInfo, Network, map_stages, summarize
 from mnistlab.report import figures as F
 from mnistlab.report import html as H
-from mnistlab.train import Run
+from mnistlab.runfolder import Run
 
 REPORT = "report.html"
 MISTAKES = 24  # images in the most-confident-mistakes grid
@@ -52,7 +52,7 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
     logits = predict_logits(model, ds.test_images, tc.eval_batch_size)
     test = metrics_from_logits(logits, ds.test_labels, tc.loss, classes)
     probs = probabilities(logits, head)
-    summary = summarize(run.config.model, tuple(run.meta["input_shape"]), len(classes))
+    summary = summarize(run.config.model, run.input_shape, len(classes))
 
     pictures: dict[str, list[F.Picture]] = {"training": [], "test": [], "mistakes": [], "filters": [], "maps": []}
     history, result = run.metrics(), run.result() or {}
@@ -80,10 +80,7 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
 def _samples(run: Run, ds: Dataset, images, limit: int) -> tuple[np.ndarray, list[int | None], list[str]]:
     """The images whose feature maps are shown: the user's files, else the first test image of each class."""
     if images:
-        from mnistlab.predict import to_input
-
-        channels, size = run.meta["input_shape"][0], run.meta["input_shape"][1]
-        arrays = np.stack([to_input(path, channels, size) for path in images])
+        arrays = np.stack([run.meta.to_input(path) for path in images])  # as predict and the studio do
         return arrays, [None] * len(images), [Path(p).name for p in images]
     labels = ds.test_labels.numpy()
     picks = first_of_each_class(ds.test_labels, len(run.classes), limit)
@@ -93,30 +90,10 @@ def _samples(run: Run, ds: Dataset, images, limit: int) -> tuple[np.ndarray, lis
             [f"test #{i}, true {run.classes[labels[i]]}" for i in picks])
 
 
-def first_of_each_class(labels: torch.Tensor, num_classes: int, limit: int) -> list[int]:
-    """Indices of the first image of each class (classes in order, at most `limit`): a fixed, varied sample."""
-    picks = []
-    for k in range(num_classes):
-        hits = torch.nonzero(labels == k).flatten()
-        if len(hits):
-            picks.append(int(hits[0]))
-    return picks[:limit]
-
-
-def _read_events(run: Run) -> list[dict]:
-    path = run.path / "events.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def _curves(run: Run, history: list[dict], result: dict) -> F.Picture:
-    events = _read_events(run)
-    per_epoch = max([e["steps_per_epoch"] for e in events if e["event"] == "start"], default=0)
-    # every logged step, at its place in fractional epochs (epoch 0 = the start of training)
-    steps = [{**e, "x": e["epoch"] - 1 + e["step"] / per_epoch} for e in events if e["event"] == "step" and per_epoch]
+    steps = run.steps()  # every logged step, at its place in fractional epochs (0 = the start of training)
     target = run.config.train.target_accuracy
-    monitored = "val_accuracy" if run.config.data.validation_size else "accuracy"
+    monitored = "val_accuracy" if run.meta.validation_size else "accuracy"
     target_epoch = result.get("target_epoch")
     if target is not None and target_epoch is None:  # an unfinished run has no result.json yet
         target_epoch = next((r["epoch"] for r in history if (r.get(monitored) or 0) >= target), None)

@@ -3,7 +3,7 @@
 Tensors: the model's state (`model.*`), the optimizer's per-parameter state (`optim.<i>.<name>`).
 Everything else (epoch, optimizer hyper-parameters, schedule step, metrics so far) is JSON in the
 file's metadata. Shuffling and dropout are re-seeded from (seed, epoch) at every epoch start, so
-no RNG state is needed to resume bit-for-bit; we store the CPU RNG anyway for inspection.
+no random-generator state is needed to resume bit-for-bit, and none is stored.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from safetensors.torch import save_file
 from mnistlab.errors import MnistlabError
 from mnistlab.files import atomic_path
 
-CHECKPOINT = "checkpoint.safetensors"
 
 
 def save_checkpoint(path: Path, model, optimizer, scheduler, state: dict) -> None:

@@ -1,41 +1,52 @@
 """The training loop: Data -> (Model -> logits -> Loss -> Optimizer), for `epochs` over shuffled batches.
 
-The dataset is one in-memory tensor, converted to float once; a batch is a slice of the epoch's
-permutation. Shuffling, dropout and augmentation are seeded from (seed, epoch) at every epoch start,
-so an uninterrupted run and one resumed after epoch k see the same random numbers: resume is exact.
-No `.item()` runs per step: loss and accuracy accumulate on-tensor and are read every `log_every` steps.
+`fit` reads as the notes draw it: prepare (data, model, optimizer, run folder), then per epoch
+`train_epoch` (the step is the ten lines in the middle), `validate`, `save_epoch`; then `finish`
+(final weights, test metrics, result.json). `Training` holds what those steps share.
+
+The training images are one in-memory tensor, converted to float once; a batch is a slice of the
+epoch's shuffled copy. Shuffling, dropout and augmentation are seeded from (seed, epoch) at every
+epoch start, so an uninterrupted run and one resumed after epoch k see the same random numbers:
+resume is exact. All seeding happens inside `torch.random.fork_rng`, so the caller's random state is
+left as it was. No `.item()` runs per step: loss and accuracy accumulate on-tensor and are read
+every `log_every` steps.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import signal
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from mnistlab import distributed
 from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
-from mnistlab.device import autocast_dtype, select_device
+from mnistlab.data.dataset import validation_count
+from mnistlab.device import autocast_dtype, select_device, threads
 from mnistlab.errors import MnistlabError
-from mnistlab.evaluate import (
-    evaluate,
-    loss_from_logits,
-    metrics_from_logits,
-    predict_logits,
-)
-from mnistlab.files import write_json
+from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
 from mnistlab.models import build_model, infer
-from mnistlab.train import runs
-from mnistlab.train.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
+from mnistlab.runfolder import CHECKPOINT, RESULT, Run, RunMeta, step_position
+from mnistlab.train.checkpoint import load_checkpoint, save_checkpoint
 from mnistlab.train.optim import make_optimizer, make_schedule
 
 Callback = Callable[[dict], None]  # receives every event dict; may raise StopTraining
+
+# Settings a resumed run may change: how long it trains, where its data lives, what it runs on.
+# Anything else would make the resumed run a different run.
+RESUMABLE_KEYS = ("train.epochs", "data.data_dir", "train.device", "train.threads", "train.compile",
+                  "train.eval_batch_size", "train.log_every")
+
+# Runs seeded s and s+1 must never share an epoch's seed: a stride larger than any epoch count
+# keeps every (seed, epoch) pair distinct.
+_EPOCH_SEED_STRIDE = 1_000_003
 
 
 class StopTraining(Exception):
@@ -43,7 +54,7 @@ class StopTraining(Exception):
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
-    return seed * 1_000_003 + epoch
+    return seed * _EPOCH_SEED_STRIDE + epoch
 
 
 def augment(x: torch.Tensor, shift: int, rotation: float, generator: torch.Generator) -> torch.Tensor:
@@ -65,209 +76,345 @@ def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
     return x.mean(1).tolist(), x.std(1).clamp(min=1e-6).tolist()
 
 
+@dataclass
+class TrainState:
+    """What a checkpoint stores besides tensors: enough to continue exactly where an epoch ended."""
+
+    epoch: int = 0
+    elapsed: float = 0.0  # seconds of training before this process started (resumes add up)
+    target_epoch: int | None = None
+    target_seconds: float | None = None
+    history: list[dict] = field(default_factory=list)  # metrics.csv rows
+    events: list[dict] = field(default_factory=list)  # events.jsonl
+
+
 def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resume: bool = False,
         progress: bool = True, callbacks: Iterable[Callback] = ()) -> dict:
     """Train `config`, writing the run folder `out`; returns result.json's content.
 
-    `dataset` skips loading (tests, sweeps); `resume=True` continues `out` from its checkpoint.
+    `dataset` skips loading (tests, sweeps); `resume=True` continues `out` from its checkpoint, with
+    `config` equal to the run's own except for `RESUMABLE_KEYS` (e.g. more epochs extend the run).
     Under torchrun this is one of several data-parallel processes (see mnistlab.distributed).
     """
-    out = Path(out)
-    tc, dc = config.train, config.data
-    ddp, device = distributed.setup(select_device(tc.device, tc.threads))  # a single process outside torchrun
-    progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
-    if resume and not (out / CHECKPOINT).is_file():
-        raise MnistlabError(f"{out}: nothing to resume (no {CHECKPOINT}); start a new run instead of --resume")
-    if not resume and ddp.is_main and (out / "model.json").exists():
-        raise MnistlabError(f"{out} already holds a run; pick another --out, or continue it with --resume {out}")
-    started = time.perf_counter()
-    ds = dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress)
-    infer(config.model, ds.input_shape, ds.num_classes)  # an impossible stack fails before any other work
-    if dc.validation_size >= len(ds.train_images):
-        raise MnistlabError(f"data.validation_size = {dc.validation_size} leaves no training images out of "
-                            f"{len(ds.train_images)}; set data.validation_size below {len(ds.train_images)}")
-    (train_x, train_y), (val_x, val_y) = split_validation(ds.train_images, ds.train_labels, dc.validation_size)
-    mean, std = channel_stats(train_x) if dc.normalize else (None, None)
+    # An explicit train.threads, or the count a resumed run started with (float sums depend on it), is
+    # used while training and the caller's setting restored afterwards.
+    wanted = config.train.threads or (_recorded_threads(out) if resume else 0)
+    with threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
+        t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks))
+        stop_reason = None
+        for epoch in range(t.state.epoch + 1, config.train.epochs + 1):
+            stop_reason = t.run_epoch(epoch)
+            if stop_reason:
+                break
+        return t.finish(stop_reason)
 
-    torch.manual_seed(tc.seed)  # weight initialisation
-    model = build_model(config.model, ds.input_shape, ds.num_classes, mean, std).to(device)
-    # channels_last (NHWC in memory) is what oneDNN's and cuDNN's fast convolution kernels want: 1.3-1.6x
-    # faster on a CPU (benchmarks/RESULTS.md). Set before DDP records the parameters' layout.
-    model.to(memory_format=torch.channels_last)
-    optimizer = make_optimizer(model.parameters(), tc)
-    steps_per_epoch = ddp.steps_per_epoch(len(train_x), tc.batch_size)
-    schedule = make_schedule(optimizer, steps_per_epoch, tc)
-    params = sum(p.numel() for p in model.parameters())
-    if ddp.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        runs.write_config(out, config)
-        runs.write_model_meta(out, {
-            "format": 1, "dataset": ds.name, "classes": list(ds.classes), "input_shape": list(ds.input_shape),
-            "mean": mean, "std": std, "output": config.model.output, "params": params,
-        })
 
-    state = {"epoch": 0, "history": [], "events": [], "elapsed": 0.0, "target_epoch": None, "target_seconds": None}
-    if resume:
-        state = load_checkpoint(out / CHECKPOINT, model, optimizer, schedule, device)
-    history, events = state["history"], state["events"]
-    callbacks = list(callbacks) if ddp.is_main else []
-    train_model = ddp.wrap(model, device)  # DistributedDataParallel under torchrun, else `model` itself
-    if tc.compile == "always" or (tc.compile == "auto" and device.type == "cuda"):
-        train_model = torch.compile(train_model)  # shares `model`'s parameters: checkpoints are unchanged
+@dataclass
+class Training:
+    """One training run in progress: what prepare, the epochs and finish share."""
 
-    def notify(event: dict) -> None:
-        for cb in callbacks:
-            cb(event)
+    config: Config
+    run: Run | None  # None on ranks other than 0 under torchrun: they write nothing
+    ddp: distributed.Replica
+    device: torch.device
+    model: torch.nn.Module  # the network itself (its weights are what gets saved)
+    train_model: torch.nn.Module  # what the step calls: `model`, or DDP/torch.compile around it
+    optimizer: torch.optim.Optimizer
+    schedule: torch.optim.lr_scheduler.LRScheduler
+    dataset: Dataset
+    train: tuple[torch.Tensor, torch.Tensor]  # float [N, C, H, W] in 0..1 (channels_last), int64 [N]
+    val: tuple[torch.Tensor, torch.Tensor]  # uint8 [V, C, H, W], int64 [V]
+    steps_per_epoch: int
+    state: TrainState
+    callbacks: list[Callback]
+    progress: bool
+    started: float = field(default_factory=time.perf_counter)
 
-    def emit(event: dict) -> None:
-        events.append(event)
-        notify(event)
+    # -- prepare --------------------------------------------------------------------------------
+    @classmethod
+    def prepare(cls, config: Config, out: Path, dataset: Dataset | None, resume: bool, progress: bool,
+                callbacks: list[Callback]) -> Training:
+        tc, dc = config.train, config.data
+        ddp, device = distributed.setup(select_device(tc.device))  # a single process outside torchrun
+        progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
+        previous = _check_folder(out, config, resume) if ddp.is_main else None
+        ds = dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress)
+        infer(config.model, ds.input_shape, ds.num_classes)  # an impossible stack fails before any other work
+        _check_metrics(config, ds)
+        n_val = validation_count(dc.validation_size, len(ds.train_images))
+        (train_x, train_y), val = split_validation(ds.train_images, ds.train_labels, n_val)
+        mean, std = channel_stats(train_x) if dc.normalize else (None, None)
 
-    # [N, C, H, W] floats, once, not per batch, in the model's channels_last layout
-    x_all = train_x.to(device).float().div_(255).contiguous(memory_format=torch.channels_last)
-    y_all = train_y.to(device)
-    amp = autocast_dtype(device, tc.precision)
-    classes = list(ds.classes)
-    elapsed_before = state["elapsed"]
-    emit({"event": "start", "epochs": tc.epochs, "steps_per_epoch": steps_per_epoch, "train_size": len(train_x),
-          "validation_size": len(val_x), "params": params, "device": str(device), "resumed_from": state["epoch"]})
-    model.train()
-    stop_reason = None
-    for epoch in range(state["epoch"] + 1, tc.epochs + 1):
+        torch.manual_seed(tc.seed)  # weight initialisation (inside fit's fork_rng)
+        model = build_model(config.model, ds.input_shape, ds.num_classes, mean, std).to(device)
+        # channels_last (NHWC in memory) is what oneDNN's and cuDNN's fast convolution kernels want: 1.3-1.6x
+        # faster on a CPU (benchmarks/RESULTS.md). Set before DDP records the parameters' layout.
+        model.to(memory_format=torch.channels_last)
+        optimizer = make_optimizer(model.parameters(), tc)
+        steps_per_epoch = ddp.steps_per_epoch(len(train_x), tc.batch_size)
+        schedule = make_schedule(optimizer, steps_per_epoch, tc)
+
+        run, state = None, TrainState()
+        if ddp.is_main:
+            meta = RunMeta(dataset=ds.name, classes=tuple(ds.classes), input_shape=tuple(ds.input_shape),
+                           output=config.model.output, params=sum(p.numel() for p in model.parameters()),
+                           mean=mean and tuple(mean), std=std and tuple(std), preprocess=_preprocess(ds.name),
+                           validation_size=n_val, threads=torch.get_num_threads())
+            run = Run.create(out, config, previous.meta if previous else meta)
+        if resume:
+            state = TrainState(**load_checkpoint(out / CHECKPOINT, model, optimizer, schedule, device))
+        train_model = ddp.wrap(model, device)  # DistributedDataParallel under torchrun, else `model` itself
+        if tc.compile == "always" or (tc.compile == "auto" and device.type == "cuda"):
+            train_model = torch.compile(train_model)  # shares `model`'s parameters: checkpoints are unchanged
+        # [N, C, H, W] floats, once, not per batch, in the model's channels_last layout
+        x = train_x.to(device).float().div_(255).contiguous(memory_format=torch.channels_last)
+        t = cls(config, run, ddp, device, model, train_model, optimizer, schedule, ds, (x, train_y.to(device)), val,
+                steps_per_epoch, state, callbacks if ddp.is_main else [], progress)
+        t.emit({"event": "start", "epochs": tc.epochs, "steps_per_epoch": steps_per_epoch,
+                "train_size": len(train_x), "validation_size": n_val, "params": sum(p.numel() for p in model.parameters()),
+                "device": str(device), "resumed_from": state.epoch})
+        return t
+
+    # -- one epoch ------------------------------------------------------------------------------
+    def run_epoch(self, epoch: int) -> str | None:
+        """Train, validate, save and report one epoch; returns why training should stop, if it should."""
         t0 = time.perf_counter()
+        train_row = self.train_epoch(epoch)
+        val_row = self.validate() if self.ddp.is_main else {}
+        row = {"epoch": epoch, **train_row, **val_row, "seconds": time.perf_counter() - t0,
+               "elapsed": self.state.elapsed + time.perf_counter() - self.started}
+        stop_reason = self._check_target(row)
+        self.state.history.append(row)
+        self.state.epoch = epoch
+        self.state.events.append({"event": "epoch", **row})
+        if self.ddp.is_main:
+            self.save_epoch()
+        try:  # callbacks see an epoch whose checkpoint is already on disk (and may load it)
+            self.notify(self.state.events[-1])
+        except StopTraining:
+            stop_reason = stop_reason or "cancelled"
+        if self.progress:
+            print(epoch_line(row), flush=True)
+        return self.ddp.from_main(stop_reason)  # rank 0 saw the validation accuracy and the callbacks
+
+    def train_epoch(self, epoch: int) -> dict:
+        """One pass over the shuffled training set: the running loss/accuracy and learning rates."""
+        tc, dc, ddp = self.config.train, self.config.data, self.ddp
+        model, optimizer, schedule = self.train_model, self.optimizer, self.schedule
+        x_all, y_all = self.train
         torch.manual_seed(epoch_seed(tc.seed, epoch))  # dropout
         gen = torch.Generator().manual_seed(epoch_seed(tc.seed, epoch))  # shuffle + augmentation
-        order = (torch.randperm(len(x_all), generator=gen) if tc.shuffle else torch.arange(len(x_all))).to(device)
+        order = torch.randperm(len(x_all), generator=gen) if tc.shuffle else torch.arange(len(x_all))
         # One shuffled copy per epoch, then contiguous slices: faster than gathering every batch (~10%).
-        xs, ys = x_all[order], y_all[order]
+        xs, ys = x_all[order.to(self.device)], y_all[order.to(self.device)]
         ddp.reseed(gen, epoch_seed(tc.seed, epoch))  # ranks share the permutation, not dropout/augmentation
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), dtype=torch.long, device=device)
-        bar = _progress(progress, steps_per_epoch, f"epoch {epoch}/{tc.epochs}")
-        for step in range(steps_per_epoch):
+        amp = autocast_dtype(self.device, tc.precision)
+        loss_sum = torch.zeros((), device=self.device)
+        correct = torch.zeros((), dtype=torch.long, device=self.device)
+        lrs = [optimizer.param_groups[0]["lr"]]
+        bar = _progress(self.progress, self.steps_per_epoch, f"epoch {epoch}/{tc.epochs}")
+        model.train()
+        for step in range(self.steps_per_epoch):
             lo, hi = step * tc.batch_size, min((step + 1) * tc.batch_size, len(xs))
             a, b = ddp.part(lo, hi)  # this rank's part of the global batch (all of it in one process)
             xb, yb = xs[a:b], ys[a:b]
             if dc.shift or dc.rotation:
                 xb = augment(xb, dc.shift, dc.rotation, gen)
-            with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-                logits = train_model(xb)
+
+            with torch.autocast(self.device.type, dtype=amp, enabled=amp is not None):
+                logits = model(xb)
             loss = loss_from_logits(logits.float(), yb, tc.loss, tc.label_smoothing)  # the loss in float32
             optimizer.zero_grad(set_to_none=True)
             (loss * ddp.grad_weight(b - a, hi - lo) if ddp.enabled else loss).backward()
             optimizer.step()
             schedule.step()
+
             loss_sum += loss.detach() * (b - a)
             correct += (logits.detach().argmax(1) == yb).sum()
-            if (step + 1) % tc.log_every == 0 or step + 1 == steps_per_epoch:
-                seen = min((step + 1) * tc.batch_size, len(x_all))
-                total_loss, total_correct = ddp.all_sum(loss_sum, correct)  # over all ranks' parts
-                train_row = {"loss": total_loss.item() / seen, "accuracy": total_correct.item() / seen}
-                _check_finite(train_row["loss"], epoch, out, tc.learning_rate)
-                bar.update(step + 1 - bar.n)
-                bar.set_postfix(loss=f"{train_row['loss']:.4f}", acc=f"{train_row['accuracy']:.4f}", refresh=False)
-                emit({"event": "step", "epoch": epoch, "step": step + 1, **train_row,
-                      "learning_rate": optimizer.param_groups[0]["lr"]})
+            lrs.append(optimizer.param_groups[0]["lr"])
+            if (step + 1) % tc.log_every == 0 or step + 1 == self.steps_per_epoch:
+                row = self._running_means(loss_sum, correct, min(hi, len(x_all)), epoch)
+                bar.set_postfix(loss=f"{row['loss']:.4f}", acc=f"{row['accuracy']:.4f}", refresh=False)
+                bar.update(step + 1 - bar.n)  # after the postfix, so the bar shows this step's numbers
+                self.emit({"event": "step", "epoch": epoch, "step": step + 1,
+                           "global_step": (epoch - 1) * self.steps_per_epoch + step + 1,
+                           "epochs_done": round(step_position(epoch, step + 1, self.steps_per_epoch), 6),
+                           **row, "learning_rate": lrs[-1]})
         bar.close()
-        val_row = _validation(model, val_x, val_y, tc, classes) if ddp.is_main else {}
-        row = {"epoch": epoch, **train_row, **val_row,
-               "learning_rate": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - t0}
-        row["elapsed"] = elapsed_before + time.perf_counter() - started
-        history.append(row)
+        # learning_rate: where the epoch ended; _min/_max: the range the schedule swept within it
+        return {**row, "learning_rate": lrs[-1], "learning_rate_min": min(lrs), "learning_rate_max": max(lrs)}
+
+    def _running_means(self, loss_sum, correct, seen: int, epoch: int) -> dict:
+        total_loss, total_correct = self.ddp.all_sum(loss_sum, correct)  # over all ranks' parts
+        row = {"loss": total_loss.item() / seen, "accuracy": total_correct.item() / seen}
+        if not math.isfinite(row["loss"]):
+            kept = (f"the last good checkpoint (epoch {epoch - 1}) is kept in {self.run.path if self.run else ''}"
+                    if epoch > 1 else "no epoch finished")
+            raise MnistlabError(f"the loss became {row['loss']} during epoch {epoch}; {kept}; "
+                                f"lower train.learning_rate (now {self.config.train.learning_rate}) and train again")
+        return row
+
+    def validate(self) -> dict:
+        """val_loss, val_accuracy and the other train.metrics on the held-out images (none held out: {})."""
+        val_x, val_y = self.val
+        if len(val_x) == 0:
+            return {}
+        tc = self.config.train
+        m = metrics_from_logits(predict_logits(self.model, val_x, tc.eval_batch_size), val_y, tc.loss,
+                                list(self.dataset.classes))
+        return {"val_loss": m["loss"], "val_accuracy": m["accuracy"], **{f"val_{name}": m[name] for name in tc.metrics}}
+
+    def _check_target(self, row: dict) -> str | None:
+        target, state = self.config.train.target_accuracy, self.state
         monitored = row.get("val_accuracy", row["accuracy"])
-        if tc.target_accuracy is not None and state["target_epoch"] is None and monitored >= tc.target_accuracy:
-            state["target_epoch"], state["target_seconds"] = epoch, row["elapsed"]
-            stop_reason = "target_accuracy"
-        state.update(epoch=epoch, elapsed=row["elapsed"])
-        events.append({"event": "epoch", **row})
-        if ddp.is_main:
-            _save_epoch(out, model, optimizer, schedule, state, history, events)
-        try:  # callbacks see an epoch whose checkpoint is already on disk (and may load it)
-            notify(events[-1])
-        except StopTraining:
-            stop_reason = stop_reason or "cancelled"
-        if progress:
-            _print_epoch(row, "val_accuracy" in row)
-        stop_reason = ddp.from_main(stop_reason)  # rank 0 saw the validation accuracy and the callbacks
-        if stop_reason:
-            break
+        if target is None or state.target_epoch is not None or monitored < target:
+            return None
+        state.target_epoch, state.target_seconds = row["epoch"], row["elapsed"]
+        return "target_accuracy"
 
-    result = _finish(out, config, model, ds, state, history, events, started, elapsed_before, stop_reason, emit,
-                     progress) if ddp.is_main else None
-    result = ddp.from_main(result)  # every rank returns rank 0's result
-    ddp.close()
-    return result
+    def save_epoch(self) -> None:
+        # Ctrl-C while the three files are written would leave them disagreeing: hold it until done.
+        s = dataclasses.replace(self.state, elapsed=self.state.history[-1]["elapsed"])
+        with _no_interrupt():
+            save_checkpoint(self.run.checkpoint, self.model, self.optimizer, self.schedule, dataclasses.asdict(s))
+            self.run.write_metrics(self.state.history)
+            self.run.write_events(self.state.events)
 
+    # -- finish ---------------------------------------------------------------------------------
+    def finish(self, stop_reason: str | None) -> dict:
+        """Final weights, test metrics and result.json (rank 0); every rank returns the result."""
+        result = self._write_result(stop_reason) if self.ddp.is_main else None
+        result = self.ddp.from_main(result)
+        self.ddp.close()
+        return result
 
-def _validation(model, val_x, val_y, tc, classes) -> dict:
-    if len(val_x) == 0:
-        return {}
-    m = metrics_from_logits(predict_logits(model, val_x, tc.eval_batch_size), val_y, tc.loss, classes)
-    row = {"val_loss": m["loss"], "val_accuracy": m["accuracy"]}
-    for name in tc.metrics:
-        if name != "accuracy":
-            row[f"val_{name}"] = m[name]
-    return row
+    def _write_result(self, stop_reason: str | None) -> dict:
+        tc, ds, state, run = self.config.train, self.dataset, self.state, self.run
+        run.save_weights(self.model)
+        test = evaluate(self.model, ds.test_images, ds.test_labels, tc.loss, list(ds.classes), tc.eval_batch_size)
+        history = state.history
+        result = {
+            "status": {"target_accuracy": "reached_target", "cancelled": "cancelled"}.get(stop_reason, "completed"),
+            "epochs_run": state.epoch,
+            "test_accuracy": test["accuracy"], "test_loss": test["loss"],
+            "test_top5_accuracy": test.get("top5_accuracy"), "test_f1": test["f1"],
+            # every metric asked for, on the test set too: with no validation split, the only place it shows
+            **{f"test_{name}": test[name] for name in tc.metrics},
+            "val_accuracy": history[-1].get("val_accuracy") if history else None,
+            "seconds": state.elapsed + time.perf_counter() - self.started,
+            "target_accuracy": tc.target_accuracy,
+            "target_reached": state.target_epoch is not None,
+            "target_epoch": state.target_epoch, "target_seconds": state.target_seconds,
+            "params": run.meta.params,
+            "dataset": ds.name, "train_size": len(self.train[1]), "validation_size": len(self.val[1]),
+        }
+        self.emit({"event": "end", **result})
+        run.write_events(state.events)
+        run.write_result(result)
+        if self.progress:
+            print(result_line(result, "val_accuracy" if len(self.val[1]) else "accuracy"))
+        return result
 
+    # -- events ---------------------------------------------------------------------------------
+    def notify(self, event: dict) -> None:
+        for cb in self.callbacks:
+            cb(event)
 
-def _save_epoch(out, model, optimizer, schedule, state, history, events) -> None:
-    # Ctrl-C while the three files are written would leave them disagreeing: hold it until done.
-    with _no_interrupt():
-        save_checkpoint(out / CHECKPOINT, model, optimizer, schedule, state)
-        runs.write_metrics(out, history)
-        runs.write_events(out, events)
-
-
-def _finish(out, config, model, ds, state, history, events, started, elapsed_before, stop_reason, emit, progress):
-    tc = config.train
-    runs.save_weights(out / "model.safetensors", model)
-    test = evaluate(model, ds.test_images, ds.test_labels, tc.loss, list(ds.classes), tc.eval_batch_size)
-    seconds = elapsed_before + time.perf_counter() - started
-    result = {
-        "status": {"target_accuracy": "reached_target", "cancelled": "cancelled"}.get(stop_reason, "completed"),
-        "epochs_run": state["epoch"],
-        "test_accuracy": test["accuracy"], "test_loss": test["loss"],
-        "test_top5_accuracy": test.get("top5_accuracy"), "test_f1": test["f1"],
-        "val_accuracy": history[-1].get("val_accuracy") if history else None,
-        "seconds": seconds,
-        "target_accuracy": tc.target_accuracy,
-        "target_reached": state["target_epoch"] is not None,
-        "target_epoch": state["target_epoch"], "target_seconds": state["target_seconds"],
-        "params": sum(p.numel() for p in model.parameters()),
-        "dataset": ds.name, "train_size": len(ds.train_images) - config.data.validation_size,
-    }
-    emit({"event": "end", **result})
-    runs.write_events(out, events)
-    write_json(out / "result.json", result)
-    if progress:
-        print(_result_line(result, "val_accuracy" if config.data.validation_size else "accuracy"))
-    return result
+    def emit(self, event: dict) -> None:
+        self.state.events.append(event)
+        self.notify(event)
 
 
-def _result_line(r: dict, monitored: str) -> str:
-    epochs = f"{r['epochs_run']} epoch{'s' if r['epochs_run'] != 1 else ''}"
-    line = f"test accuracy {r['test_accuracy']:.4f}  test loss {r['test_loss']:.4f}  ({epochs}, {r['seconds']:.1f} s)"
+# -- checks before training ------------------------------------------------------------------------
+def _check_folder(out: Path, config: Config, resume: bool) -> Run | None:
+    """The run being resumed (checked against `config`), or None for a new run in a free folder."""
+    if not resume:
+        if (out / "model.json").exists():
+            raise MnistlabError(f"{out} already holds a run; pick another --out, or continue it with --resume {out}")
+        return None
+    if not (out / CHECKPOINT).is_file():
+        raise MnistlabError(f"{out}: nothing to resume (no {CHECKPOINT}); start a new run instead of --resume")
+    run = Run.open(out)
+    changed = [k for k in _changed_keys(run.config.to_dict(), config.to_dict()) if k not in RESUMABLE_KEYS]
+    if changed:
+        raise MnistlabError(f"--resume continues {out} with its own settings, but {', '.join(changed)} changed; "
+                            f"only {', '.join(RESUMABLE_KEYS)} may change: start a new run with --out for the rest")
+    done = run.metrics()[-1]["epoch"] if run.metrics() else 0
+    if config.train.epochs < done:
+        raise MnistlabError(f"--epochs {config.train.epochs}: {out} has already trained {epochs(done)}; "
+                            f"give more than {done} to train it longer")
+    result = run.result()
+    if result and result["status"] != "cancelled" and config.train.epochs == run.config.train.epochs:
+        raise MnistlabError(f"{out} is already finished ({result['status']}, {epochs(result['epochs_run'])}); nothing "
+                            f"was changed. To train it longer: --resume {out} --epochs {result['epochs_run'] + 1}")
+    (out / RESULT).unlink(missing_ok=True)  # an extended run is unfinished again until it ends
+    return run
+
+
+def _changed_keys(old: dict, new: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for k in sorted(set(old) | set(new)):
+        a, b, where = old.get(k), new.get(k), f"{prefix}{k}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            keys += _changed_keys(a, b, where + ".")
+        elif a != b:
+            keys.append(where)
+    return keys
+
+
+def _check_metrics(config: Config, ds: Dataset) -> None:
+    if "top5_accuracy" in config.train.metrics and ds.num_classes <= 5:
+        raise MnistlabError(f"train.metrics: top5_accuracy needs more than 5 classes, but {ds.name} has "
+                            f"{ds.num_classes} (it would always be 1.0); remove it from train.metrics")
+
+
+def _recorded_threads(out) -> int:
+    try:
+        return Run.open(out).meta.threads
+    except MnistlabError:
+        return 0  # _check_folder says what is wrong with the folder
+
+
+def _cuda_devices(device: str) -> list[int]:
+    """The GPUs whose random state fork_rng must save and restore (none on a CPU run)."""
+    if device == "cpu" or not torch.cuda.is_available():
+        return []
+    return [torch.cuda.current_device()]
+
+
+def _preprocess(dataset_name: str) -> str:
+    """How user pictures must be prepared for this run (see runfolder.Preprocess)."""
+    return "resize" if dataset_name.startswith("folder:") else "mnist"
+
+
+# -- what the terminal shows -----------------------------------------------------------------------
+def epochs(n: int) -> str:
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+def result_line(r: dict, monitored: str) -> str:
+    ran = epochs(r["epochs_run"])
+    line = f"test accuracy {r['test_accuracy']:.4f}  test loss {r['test_loss']:.4f}  ({ran}, {r['seconds']:.1f} s)"
     if r["target_accuracy"] is not None:
         if r["target_reached"]:
             line += (f"\ntarget {monitored} {r['target_accuracy']} reached at epoch {r['target_epoch']} "
                      f"after {r['target_seconds']:.1f} s")
         else:
-            line += f"\ntarget {monitored} {r['target_accuracy']} was NOT reached in {epochs}"
+            line += f"\ntarget {monitored} {r['target_accuracy']} was NOT reached in {ran}"
     return line
 
 
-def _print_epoch(row: dict, has_val: bool) -> None:
+def epoch_line(row: dict) -> str:
     text = f"epoch {row['epoch']}: loss {row['loss']:.4f} accuracy {row['accuracy']:.4f}"
-    if has_val:
+    if "val_loss" in row:
         text += f" | val_loss {row['val_loss']:.4f} val_accuracy {row['val_accuracy']:.4f}"
-    print(text + f" | lr {row['learning_rate']:.2e} | {row['seconds']:.1f} s", flush=True)
+    return text + f" | lr {lr_range(row)} | {row['seconds']:.1f} s"
 
 
-def _check_finite(loss: float, epoch: int, out: Path, lr: float) -> None:
-    if not math.isfinite(loss):
-        kept = f"the last good checkpoint (epoch {epoch - 1}) is kept in {out}" if epoch > 1 else "no epoch finished"
-        raise MnistlabError(f"the loss became {loss} during epoch {epoch}; {kept}; "
-                            f"lower train.learning_rate (now {lr}) and train again")
+def lr_range(row: dict) -> str:
+    """The learning rate an epoch used: one value, or the range a schedule swept ("0.0008-0.02")."""
+    lo, hi = row.get("learning_rate_min", row["learning_rate"]), row.get("learning_rate_max", row["learning_rate"])
+    return f"{hi:.3g}" if math.isclose(lo, hi) else f"{lo:.3g}-{hi:.3g}"
 
 
 class _no_interrupt:
@@ -288,4 +435,7 @@ class _no_interrupt:
 
 
 def _progress(enabled: bool, total: int, desc: str):
+    from tqdm.auto import tqdm  # notebooks get a widget, terminals a text bar
+
     return tqdm(total=total, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True)
+

@@ -13,6 +13,9 @@ import torch
 from mnistlab.config import TrainConfig
 
 
+ONE_CYCLE_DIV = 25  # one_cycle starts at learning_rate / 25, as PyTorch's OneCycleLR (div_factor)
+
+
 def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     lr, wd = cfg.learning_rate, cfg.weight_decay
     if cfg.optimizer == "sgd":
@@ -39,9 +42,10 @@ def lr_factor(step: int, steps_per_epoch: int, cfg: TrainConfig) -> float:
         return cfg.gamma ** (step // (steps_per_epoch * cfg.step_size))
     if cfg.schedule == "cosine":
         return 0.5 * (1.0 + math.cos(math.pi * t))
-    # one_cycle: rise linearly from 1/25 to 1 over the warmup fraction, then fall linearly to 0.
+    # one_cycle: rise linearly from 1/ONE_CYCLE_DIV to 1 over the warmup fraction, then fall linearly to 0.
     if t < cfg.warmup:
-        return 0.04 + 0.96 * t / cfg.warmup
+        start = 1 / ONE_CYCLE_DIV
+        return start + (1 - start) * t / cfg.warmup
     return max(0.0, (1.0 - t) / (1.0 - cfg.warmup))
 
 

@@ -30,9 +30,9 @@ from mnistlab.config import Config
 from mnistlab.errors import MnistlabError
 from mnistlab.models import format_summary, summarize
 from mnistlab.presets import PRESETS, preset
-from mnistlab.train.runs import Run, default_run_dir
+from mnistlab.runfolder import Run, default_run_dir, is_run, weights_stamp
 from mnistlab.web.guards import LOOPBACK_HOSTS, RequestGuard
-from mnistlab.web.inference import Predictor, UnknownRun, default_processes, run_path, weights_stamp
+from mnistlab.web.inference import Predictor, UnknownRun, default_processes, run_path
 from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists
 from mnistlab.web.schemas import ModelSettings, TrainRequest
 
@@ -96,7 +96,7 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
     def list_runs():
         """Every run folder, newest first, with its status and results."""
         training = {j.run for j in jobs.running()}
-        found = sorted((p for p in runs_dir.iterdir() if (p / "config.toml").is_file()),
+        found = sorted((p for p in runs_dir.iterdir() if is_run(p)),
                        key=_mtime, reverse=True) if runs_dir.is_dir() else []
         return {"runs_dir": str(runs_dir), "default": default_run,
                 "runs": [_run_row(p, p.name in training) for p in found]}
@@ -107,9 +107,10 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         path = run_path(runs_dir, name)
         r = Run.open(path)
         row = _run_row(path, any(j.run == name for j in jobs.running()))
-        s = summarize(r.config.model, tuple(r.meta["input_shape"]), len(r.classes))
-        return {**row, "config": r.config.to_dict(), "meta": r.meta, "metrics": r.metrics(),
-                "steps": _step_curve(path), "result": r.result(), "summary": s}
+        s = summarize(r.config.model, r.input_shape, len(r.classes))
+        steps = [{"x": e["x"], "loss": e["loss"], "accuracy": e["accuracy"]} for e in r.steps()]
+        return {**row, "config": r.config.to_dict(), "meta": r.meta.to_dict(), "metrics": r.metrics(),
+                "steps": steps, "result": r.result(), "summary": s}
 
     # -- predict ----------------------------------------------------------------------------------
     @app.post("/api/predict", tags=["predict"], openapi_extra=PREDICT_BODY)
@@ -220,27 +221,6 @@ def _default_run(runs_dir: Path, run: str | Path | None) -> str | None:
     return path.name
 
 
-def _step_curve(path: Path) -> list[dict]:
-    """The training loss and accuracy (running means within each epoch) at every progress event of
-    events.jsonl, with `x` in epochs: the same curve the page draws live."""
-    try:
-        lines = (path / "events.jsonl").read_text().splitlines()
-    except OSError:
-        return []
-    steps_per_epoch, curve = None, []
-    for line in lines:
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue
-        if e.get("event") == "start":
-            steps_per_epoch = e.get("steps_per_epoch")
-        elif e.get("event") == "step" and steps_per_epoch:
-            x = e["epoch"] - 1 + e["step"] / steps_per_epoch
-            curve.append({"x": x, "loss": e["loss"], "accuracy": e["accuracy"]})
-    return curve
-
-
 def _preset_doc(name: str) -> str:
     recipe = PRESETS[name]
     if recipe is Config:  # the defaults themselves: a dataclass's __doc__ is only its signature, so say what they are
@@ -269,8 +249,8 @@ def _run_row(path: Path, training: bool) -> dict:
     last = metrics[-1] if metrics else {}
     status = "training" if training else result["status"] if result else "unfinished"
     return {
-        "name": r.name, "status": status, "dataset": r.meta.get("dataset"), "head": r.output,
-        "classes": r.classes, "params": r.meta.get("params"),
+        "name": r.name, "status": status, "dataset": r.meta.dataset, "head": r.output,
+        "classes": r.classes, "params": r.meta.params,
         "epochs_done": len(metrics), "epochs": r.config.train.epochs,
         "test_accuracy": result and result.get("test_accuracy"), "val_accuracy": last.get("val_accuracy"),
         "accuracy": last.get("accuracy"), "seconds": result["seconds"] if result else last.get("elapsed"),

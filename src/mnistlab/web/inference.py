@@ -3,7 +3,7 @@
 A model is loaded once per run and kept (a few at most); each request only `stat`s the weights file
 and reloads when it changed, so a run that is still training is drawn against its latest epoch.
 Inference in eval mode under `inference_mode` mutates nothing, so one model serves many threads.
-Images go through `mnistlab.predict.to_input`, the same preprocessing as `mnistlab predict`.
+Images go through the run's own `RunMeta.to_input`, the same preparation as `mnistlab predict`.
 
 `Predictor` runs them off the event loop. On a multi-core CPU it uses worker processes, each with
 its own models: a prediction is mostly Python (decoding, preprocessing, a dozen small layers), so
@@ -30,13 +30,12 @@ import numpy as np
 import torch
 
 from mnistlab.data.images import load_image
-from mnistlab.device import select_device
+from mnistlab.device import select_device, set_process_threads
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import probabilities
 from mnistlab.models import Network, map_stages
-from mnistlab.predict import to_input, top_classes
-from mnistlab.train.checkpoint import CHECKPOINT
-from mnistlab.train.runs import Run, check_run_name
+from mnistlab.predict import top_classes
+from mnistlab.runfolder import Run, check_run_name, is_run, weights_stamp
 
 HEAD_NOTES = {
     "softmax": "softmax: the classes compete and the probabilities sum to 1",
@@ -51,20 +50,9 @@ class UnknownRun(MnistlabError):
 def run_path(runs_dir: Path, name: str) -> Path:
     """The folder of run `name` inside `runs_dir`, refusing names that could leave it."""
     path = runs_dir / check_run_name(name)
-    if not (path / "config.toml").is_file():
+    if not is_run(path):
         raise UnknownRun(f"no run named {name!r} in {runs_dir}; pick one from /api/runs")
     return path
-
-
-def weights_stamp(path: Path) -> tuple | None:
-    """What identifies the weights on disk: final weights, else the latest checkpoint."""
-    for name in ("model.safetensors", CHECKPOINT):
-        try:
-            st = (path / name).stat()
-        except FileNotFoundError:
-            continue
-        return name, st.st_mtime_ns, st.st_size
-    return None
 
 
 @dataclass(frozen=True)
@@ -87,7 +75,7 @@ class LoadedRun:
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
-        return tuple(self.run.meta["input_shape"])
+        return self.run.meta.input_shape
 
 
 def conv_blocks(model: Network) -> tuple[ConvBlock, ...]:
@@ -143,8 +131,7 @@ def _feature_maps(loaded: LoadedRun, outs: list[torch.Tensor]) -> list[dict]:
 def predict_image(loaded: LoadedRun, data: bytes, features: bool = True, max_pixels: int | None = None) -> dict:
     """Image bytes -> the model's answer, the input it saw, and (optionally) every conv block's maps."""
     image = load_image(data) if max_pixels is None else load_image(data, max_pixels)
-    channels, height, _ = loaded.input_shape
-    x = to_input(image, channels, height)  # uint8 [C, H, W], exactly as `mnistlab predict` prepares it
+    x = loaded.run.meta.to_input(image)  # uint8 [C, H, W], exactly as `mnistlab predict` prepares it
     batch = torch.from_numpy(x[None]).to(loaded.device).float().div_(255)
     outs = loaded.model.features(batch) if features and loaded.blocks else [loaded.model(batch)]
     probs = probabilities(outs[-1], loaded.run.output)[0].tolist()
@@ -170,7 +157,7 @@ _worker_models: ModelCache | None = None  # a worker process's own models
 
 def _start_worker(runs_dir: Path, device: str) -> None:
     global _worker_models
-    torch.set_num_threads(1)  # one small image gains nothing from intra-op threads; the workers fill the cores
+    set_process_threads(1)  # one small image gains nothing from intra-op threads; the workers fill the cores
     _worker_models = ModelCache(runs_dir, device)
 
 
@@ -212,8 +199,8 @@ class Predictor:
 
     def _new_pool(self) -> Executor:
         if not self.processes:
-            return ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="predict",
-                                      initializer=torch.set_num_threads, initargs=(1,))
+            # No thread count is set here: it is process-wide, and this process also trains.
+            return ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="predict")
         # Not fork: this process may have run training threads, and a forked OpenMP pool deadlocks. The
         # fork server imports torch once, so each worker starts in milliseconds rather than seconds.
         if "forkserver" in multiprocessing.get_all_start_methods():

@@ -19,15 +19,13 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
-
 from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset
+from mnistlab.data.dataset import validation_count
 from mnistlab.data.sources import get_source
 from mnistlab.errors import MnistlabError
 from mnistlab.train import StopTraining, fit
-from mnistlab.train.checkpoint import CHECKPOINT
-from mnistlab.train.runs import check_run_name
+from mnistlab.runfolder import CHECKPOINT, check_run_name
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +130,6 @@ class JobManager:
         self._load = dataset_loader or (lambda name, data_dir, color: load_dataset(name, data_dir, color=color,
                                                                                     progress=False))
         self._datasets: dict[tuple, Dataset] = {}  # the last dataset loaded: demos retrain on the same one
-        self._threads = torch.get_num_threads()  # what training gets (prediction threads use 1 each)
         self._lock = threading.Lock()
 
     def get(self, job_id: str) -> Job | None:
@@ -143,10 +140,8 @@ class JobManager:
 
     def start(self, config: Config, run: str, train_limit: int | None = None) -> Job:
         check_run_name(run)
-        if train_limit is not None and config.data.validation_size >= train_limit:
-            raise MnistlabError(
-                f"validation_size {config.data.validation_size} would hold out all of the {train_limit} training "
-                f"images (train_limit); lower validation_size below {train_limit}")
+        if train_limit is not None:  # a validation_size that would hold out every image is refused now
+            validation_count(config.data.validation_size, train_limit)
         path = self.runs_dir / run
         with self._lock:
             busy = self.running()
@@ -187,7 +182,6 @@ class JobManager:
         return (3 if config.data.color == "rgb" else 1, 28, 28), len(classes) or 10
 
     def _train(self, job: Job) -> None:
-        torch.set_num_threads(self._threads)  # a new thread inherits the last setting made anywhere
         try:
             ds = limit_training_set(self._dataset(job.config), job.train_limit)
             result = fit(job.config, job.path, dataset=ds, progress=False, callbacks=[job.callback])

@@ -242,7 +242,7 @@ function onStart(e) {
 }
 
 function onStep(e) {
-  const x = e.epoch - 1 + e.step / progress.spe;
+  const x = e.epochs_done;  // the trainer places each step on the epoch axis (mnistlab.runfolder.step_position)
   progress.step.loss.push([x, e.loss]);
   progress.step.acc.push([x, e.accuracy]);
   $("progress-bar").style.width = `${(100 * x) / progress.epochs}%`;
