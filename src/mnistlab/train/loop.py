@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from mnistlab import distributed
 from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
-from mnistlab.data.dataset import validation_count
+from mnistlab.data.dataset import pixel_stats, validation_count
 from mnistlab.device import autocast_dtype, select_device, threads
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
@@ -68,12 +68,6 @@ def augment(x: torch.Tensor, shift: int, rotation: float, generator: torch.Gener
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1).to(x)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
-
-
-def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
-    """Per-channel mean and std of uint8 images scaled to 0..1 (the input normalisation)."""
-    x = images.float().div_(255).transpose(0, 1).reshape(images.shape[1], -1)
-    return x.mean(1).tolist(), x.std(1).clamp(min=1e-6).tolist()
 
 
 @dataclass
@@ -122,7 +116,7 @@ class Training:
     optimizer: torch.optim.Optimizer
     schedule: torch.optim.lr_scheduler.LRScheduler
     dataset: Dataset
-    train: tuple[torch.Tensor, torch.Tensor]  # float [N, C, H, W] in 0..1 (channels_last), int64 [N]
+    train: tuple[torch.Tensor, torch.Tensor]  # uint8 [N, C, H, W] (channels_last), int64 [N], on the device
     val: tuple[torch.Tensor, torch.Tensor]  # uint8 [V, C, H, W], int64 [V]
     steps_per_epoch: int
     state: TrainState
@@ -143,7 +137,7 @@ class Training:
         _check_metrics(config, ds)
         n_val = validation_count(dc.validation_size, len(ds.train_images))
         (train_x, train_y), val = split_validation(ds.train_images, ds.train_labels, n_val)
-        mean, std = channel_stats(train_x) if dc.normalize else (None, None)
+        mean, std = pixel_stats(train_x) if dc.normalize else (None, None)
 
         torch.manual_seed(tc.seed)  # weight initialisation (inside fit's fork_rng)
         model = build_model(config.model, ds.input_shape, ds.num_classes, mean, std).to(device)
@@ -166,8 +160,9 @@ class Training:
         train_model = ddp.wrap(model, device)  # DistributedDataParallel under torchrun, else `model` itself
         if tc.compile == "always" or (tc.compile == "auto" and device.type == "cuda"):
             train_model = torch.compile(train_model)  # shares `model`'s parameters: checkpoints are unchanged
-        # [N, C, H, W] floats, once, not per batch, in the model's channels_last layout
-        x = train_x.to(device).float().div_(255).contiguous(memory_format=torch.channels_last)
+        # uint8 in the model's channels_last layout; each batch becomes float as it is used, which costs
+        # nothing measurable and keeps no 4x larger float copy (plus its per-epoch shuffle) in memory
+        x = train_x.to(device).contiguous(memory_format=torch.channels_last)
         t = cls(config, run, ddp, device, model, train_model, optimizer, schedule, ds, (x, train_y.to(device)), val,
                 steps_per_epoch, state, callbacks if ddp.is_main else [], progress)
         t.emit({"event": "start", "epochs": tc.epochs, "steps_per_epoch": steps_per_epoch,
@@ -206,6 +201,7 @@ class Training:
         gen = torch.Generator().manual_seed(epoch_seed(tc.seed, epoch))  # shuffle + augmentation
         order = torch.randperm(len(x_all), generator=gen) if tc.shuffle else torch.arange(len(x_all))
         # One shuffled copy per epoch, then contiguous slices: faster than gathering every batch (~10%).
+        # It is uint8: a quarter of the memory traffic of shuffling floats.
         xs, ys = x_all[order.to(self.device)], y_all[order.to(self.device)]
         ddp.reseed(gen, epoch_seed(tc.seed, epoch))  # ranks share the permutation, not dropout/augmentation
         amp = autocast_dtype(self.device, tc.precision)
@@ -217,7 +213,7 @@ class Training:
         for step in range(self.steps_per_epoch):
             lo, hi = step * tc.batch_size, min((step + 1) * tc.batch_size, len(xs))
             a, b = ddp.part(lo, hi)  # this rank's part of the global batch (all of it in one process)
-            xb, yb = xs[a:b], ys[a:b]
+            xb, yb = xs[a:b].float().div_(255), ys[a:b]  # [B, C, H, W] in 0..1, channels_last
             if dc.shift or dc.rotation:
                 xb = augment(xb, dc.shift, dc.rotation, gen)
 
