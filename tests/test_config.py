@@ -97,6 +97,16 @@ def test_precedence_defaults_preset_file_flags(tmp_path):
     assert cfg.train.optimizer == "adam" and len(cfg.model.layers) == 7  # the rest from the preset
 
 
+@pytest.mark.parametrize("name", PRESETS)
+def test_a_sigmoid_head_on_any_preset_brings_its_loss_along(name, tmp_path):
+    assert resolve(name).train.loss == "cross_entropy"
+    assert resolve(name, overrides={"model.output": "sigmoid"}).train.loss == "binary_cross_entropy"
+    pinned = tmp_path / "pinned.toml"  # a loss the user wrote down is still theirs, and still checked
+    pinned.write_text('[train]\nloss = "cross_entropy"\n')
+    with pytest.raises(MnistlabError, match="does not fit model.output = 'sigmoid'"):
+        resolve(name, pinned, {"model.output": "sigmoid"})
+
+
 def test_set_assignments_parse_toml_values_and_index_layers():
     assert parse_assignment("train.learning_rate=3e-3") == ("train.learning_rate", 0.003)
     assert parse_assignment("train.optimizer=sgd") == ("train.optimizer", "sgd")
