@@ -95,8 +95,28 @@ def test_config_show_prints_valid_resolved_toml(capsys):
     code, out, _ = run_cli("config", "show", "torch-example", "--epochs", "3", capsys=capsys)
     d = tomllib.loads(out)
     assert code == 0 and d["train"]["optimizer"] == "adadelta" and d["train"]["epochs"] == 3
+
+
+def test_config_list_shows_each_presets_whole_summary(capsys, monkeypatch):
+    from mnistlab.presets import PRESETS
+
+    monkeypatch.setenv("COLUMNS", "90")
     code, out, _ = run_cli("config", "list", capsys=capsys)
-    assert "keras-convnet" in out and "34,826 params" in out
+    assert code == 0 and "keras-convnet" in out and "34,826 params" in out
+    assert max(map(len, out.splitlines())) < 90
+    unwrapped = " ".join(out.split())
+    for recipe in PRESETS.values():
+        assert " ".join(recipe.__doc__.split("\n\n")[0].split()) in unwrapped  # torch-example's ends "60k images."
+
+
+def test_train_help_explains_the_notes_flags(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--optimizer {sgd,adam,adamw,rmsprop,adadelta} train.optimizer:" in text
+    for flag, key in (("--epochs N", "train.epochs"), ("--batch-size N", "train.batch_size"),
+                      ("--learning-rate LR", "train.learning_rate"), ("--seed N", "train.seed")):
+        assert f"{flag} {key}: " in text
 
 
 def test_data_info_and_show(tiny_idx_dir, tmp_path, capsys):
