@@ -169,6 +169,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_summary(args) -> int:
+    from mnistlab.data import dataset_spec
     from mnistlab.models import format_summary, summarize
     from mnistlab.train import Run
 
@@ -179,7 +180,8 @@ def cmd_summary(args) -> int:
         cfg, shape, n = run.config, tuple(run.meta["input_shape"]), len(run.classes)
     else:
         cfg = config_from_args(args)
-        shape, n = (3 if cfg.data.color == "rgb" else 1, 28, 28), args.classes
+        shape, n = dataset_spec(cfg.data.dataset, cfg.data.color)
+        n = args.classes or n
     s = summarize(cfg.model, shape, n)
     print(json.dumps(s, indent=2) if args.json else format_summary(s))
     return 0
@@ -297,13 +299,14 @@ def cmd_config_show(args) -> int:
 
 
 def cmd_config_list(args) -> int:
+    from mnistlab.data import dataset_spec
     from mnistlab.models import summarize
     from mnistlab.presets import PRESETS, preset
 
     width = max(shutil.get_terminal_size().columns, 80)
     for name in PRESETS:
         cfg = preset(name)
-        s = summarize(cfg.model, (1, 28, 28), 10)
+        s = summarize(cfg.model, *dataset_spec(cfg.data.dataset, cfg.data.color))
         head = f"{name:<14} {s['total_params']:>9,} params  {cfg.train.epochs:>3} epochs  "
         summary = " ".join(PRESETS[name].__doc__.split("\n\n")[0].split())  # the docstring's first paragraph
         print(textwrap.fill(summary, width - 1, initial_indent=head, subsequent_indent=" " * len(head)))
@@ -361,7 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="each layer's output shape, the arithmetic behind it, params, mult-adds")
     p.add_argument("run", metavar="RUN", nargs="?", help="a run folder (or use --config/--model)")
     add_config_flags(p, training=False)
-    p.add_argument("--classes", type=int, default=10, help="number of classes (without a RUN)")
+    p.add_argument("--classes", type=int, metavar="N",
+                   help="number of classes (without a RUN; default: the dataset's)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_summary)
 
