@@ -377,17 +377,17 @@ def test_serve_refuses_a_run_outside_the_runs_folder(runs_dir, tmp_path, capsys)
     assert "is not inside the runs folder" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("processes", [0, 2])
-def test_worker_processes_and_threads_give_the_same_answers(runs_dir, tiny_dataset, processes):
+def test_worker_processes_and_threads_give_the_same_answers(runs_dir, tiny_dataset):
     """Predictions run in worker processes on a multi-core CPU (threads otherwise): same answers either way."""
     image = png(drawn_one())
-    with TestClient(create_app(runs_dir, "tiny", predict_processes=processes), base_url=BASE) as c:
-        r = c.post("/api/predict?run=tiny", content=image, headers={"Content-Type": "image/png"})
-        missing = c.post("/api/predict?run=nope", content=image, headers={"Content-Type": "image/png"})
-        bad = c.post("/api/predict?run=tiny", content=b"not an image", headers={"Content-Type": "image/png"})
-    assert r.status_code == 200 and missing.status_code == 404 and bad.status_code == 400
-    body = r.json()
-    with TestClient(create_app(runs_dir, "tiny", predict_processes=0), base_url=BASE) as c:
-        reference = c.post("/api/predict?run=tiny", content=image, headers={"Content-Type": "image/png"}).json()
-    np.testing.assert_allclose(body["probabilities"], reference["probabilities"], atol=1e-6)
-    assert body["features"] == reference["features"]
+    answers = {}
+    for processes in (2, 0):
+        with TestClient(create_app(runs_dir, "tiny", predict_processes=processes), base_url=BASE) as c:
+            r = c.post("/api/predict?run=tiny", content=image, headers={"Content-Type": "image/png"})
+            missing = c.post("/api/predict?run=nope", content=image, headers={"Content-Type": "image/png"})
+            bad = c.post("/api/predict?run=tiny", content=b"not an image", headers={"Content-Type": "image/png"})
+        assert r.status_code == 200 and missing.status_code == 404 and bad.status_code == 400, processes
+        answers[processes] = r.json()
+    in_workers, in_threads = answers[2], answers[0]
+    np.testing.assert_allclose(in_workers["probabilities"], in_threads["probabilities"], atol=1e-6)
+    assert in_workers["features"] == in_threads["features"]
