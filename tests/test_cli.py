@@ -14,6 +14,7 @@ from PIL import Image
 
 from mnistlab.cli import main
 from mnistlab.config import Config
+from mnistlab.data import write_idx
 
 
 def run_cli(*argv, capsys):
@@ -85,18 +86,54 @@ def test_summary_json_and_text(capsys, cli_run):
     assert code == 0 and s["total_params"] == 34826
     assert {"type", "output_shape", "params", "macs"} <= set(s["layers"][0])
     assert s["layers"][0]["output_shape"] == [32, 26, 26]
-    code, out, _ = run_cli("summary", "--set", "model.layers[0].strides=2", capsys=capsys)
-    assert "same: ceil(28/2) = 14" in out
+    code, out, _ = run_cli("summary", capsys=capsys)
+    assert "same: ceil(28/2) = 14" in out  # the default first conv has strides 2
+    code, out, _ = run_cli("summary", "--set", "model.layers[0].strides=1", capsys=capsys)
+    assert "same: ceil(28/1) = 28" in out and "same: ceil(28/2) = 14" not in out
     code, out, _ = run_cli("summary", cli_run, capsys=capsys)
     assert code == 0 and "total params" in out
+
+
+def test_summary_takes_the_class_count_from_the_dataset(tmp_path, capsys):
+    images, labels = make_images(60, 0, num_classes=5)
+    for split in ("train", "t10k"):
+        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", labels)
+    five = f"idx:{tmp_path}"
+    code, _, err = run_cli("summary", "--dataset", five, capsys=capsys)  # the default net ends in 10 units
+    assert code == 1 and "the dataset has 5 classes" in err
+    code, out, _ = run_cli("summary", "--dataset", five, "--set", "model.layers[12].units=5", "--json", capsys=capsys)
+    assert code == 0 and json.loads(out)["layers"][-1]["output_shape"] == [5]
+    code, out, _ = run_cli("summary", "--dataset", five, "--classes", "10", "--json", capsys=capsys)  # explicit
+    assert code == 0 and json.loads(out)["layers"][-1]["output_shape"] == [10]
 
 
 def test_config_show_prints_valid_resolved_toml(capsys):
     code, out, _ = run_cli("config", "show", "torch-example", "--epochs", "3", capsys=capsys)
     d = tomllib.loads(out)
     assert code == 0 and d["train"]["optimizer"] == "adadelta" and d["train"]["epochs"] == 3
+
+
+def test_config_list_shows_each_presets_whole_summary(capsys, monkeypatch):
+    from mnistlab.presets import PRESETS
+
+    monkeypatch.setenv("COLUMNS", "90")
     code, out, _ = run_cli("config", "list", capsys=capsys)
-    assert "keras-convnet" in out and "34,826 params" in out
+    assert code == 0 and "keras-convnet" in out and "34,826 params" in out
+    assert max(map(len, out.splitlines())) < 90
+    unwrapped = " ".join(out.split())
+    for recipe in PRESETS.values():
+        assert " ".join(recipe.__doc__.split("\n\n")[0].split()) in unwrapped  # torch-example's ends "60k images."
+
+
+def test_train_help_explains_the_notes_flags(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--optimizer {sgd,adam,adamw,rmsprop,adadelta} train.optimizer:" in text
+    for flag, key in (("--epochs N", "train.epochs"), ("--batch-size N", "train.batch_size"),
+                      ("--learning-rate LR", "train.learning_rate"), ("--seed N", "train.seed")):
+        assert f"{flag} {key}: " in text
 
 
 def test_data_info_and_show(tiny_idx_dir, tmp_path, capsys):

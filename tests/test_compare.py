@@ -13,7 +13,7 @@ from mnistlab.cli import main
 from mnistlab.config import Conv2D, Dense, GlobalAvgPool, ModelConfig
 from mnistlab.errors import MnistlabError
 from mnistlab.report import compare_runs, format_comparison, write_comparison
-from mnistlab.report.compare import describe_layers, flatten
+from mnistlab.report.compare import curves_figure, describe_layers, flatten
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +92,20 @@ def test_cli_compare(tiny_run, other_runs, tmp_path, capsys):
     assert main(["compare", str(tiny_run), str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a run folder" in err
+
+
+def test_curves_give_each_loss_its_own_panel_and_whole_epoch_ticks():
+    one_epoch = [{"epoch": 1, "loss": 0.3, "accuracy": 0.9, "val_loss": 0.1, "val_accuracy": 0.97,
+                  "learning_rate": 0.0}]
+    same = curves_figure({"runs": ["a", "b"], "histories": [one_epoch, one_epoch],
+                          "losses": ["cross_entropy", "cross_entropy"]})
+    assert [ax.get_ylabel() for ax in same.axes] == ["validation accuracy", "validation cross-entropy"]
+    mixed = curves_figure({"runs": ["a", "b"], "histories": [one_epoch, one_epoch],
+                           "losses": ["cross_entropy", "binary_cross_entropy"]})
+    assert [ax.get_ylabel() for ax in mixed.axes] == ["validation accuracy", "validation cross-entropy",
+                                                      "validation binary cross-entropy"]
+    assert [len(ax.get_lines()) for ax in mixed.axes] == [2, 1, 1]  # one loss panel per run's loss
+    assert "different losses" in mixed.get_suptitle()
+    for ax in (*same.axes, *mixed.axes):
+        lo, hi = ax.get_xlim()
+        assert [t for t in ax.get_xticks() if lo <= t <= hi] == [1.0]  # not 0.945 .. 1.050

@@ -1,8 +1,11 @@
 """Config: TOML round trip, validation messages that name the key, and precedence."""
 
+import re
+from pathlib import Path
+
 import pytest
 
-from mnistlab.config import Config, Conv2D, parse_assignment
+from mnistlab.config import Config, Conv2D, parse_assignment, parse_toml
 from mnistlab.errors import MnistlabError
 from mnistlab.presets import PRESETS, preset, resolve
 
@@ -95,6 +98,24 @@ def test_precedence_defaults_preset_file_flags(tmp_path):
     assert cfg.train.epochs == 7  # file over preset
     assert cfg.train.batch_size == 16  # flags over file
     assert cfg.train.optimizer == "adam" and len(cfg.model.layers) == 7  # the rest from the preset
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_a_sigmoid_head_on_any_preset_brings_its_loss_along(name, tmp_path):
+    assert resolve(name).train.loss == "cross_entropy"
+    assert resolve(name, overrides={"model.output": "sigmoid"}).train.loss == "binary_cross_entropy"
+    pinned = tmp_path / "pinned.toml"  # a loss the user wrote down is still theirs, and still checked
+    pinned.write_text('[train]\nloss = "cross_entropy"\n')
+    with pytest.raises(MnistlabError, match="does not fit model.output = 'sigmoid'"):
+        resolve(name, pinned, {"model.output": "sigmoid"})
+
+
+def test_the_readme_config_is_the_defaults():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = re.search(r"## The config\n.*?```toml\n(.*?)```", readme, re.S).group(1)
+    written = parse_toml(block, "README.md")
+    assert Config.from_dict(written) == Config()  # every key shown has its default value, every layer its place
+    assert written["train"]["loss"] == "auto"
 
 
 def test_set_assignments_parse_toml_values_and_index_layers():

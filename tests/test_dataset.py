@@ -9,6 +9,7 @@ from PIL import Image
 
 from mnistlab.data import (
     dataset_info,
+    dataset_spec,
     download,
     format_info,
     load_dataset,
@@ -159,6 +160,23 @@ def test_folder_without_class_folders(tmp_path):
     Image.new("L", (8, 8)).save(tmp_path / "flat" / "a.png")
     with pytest.raises(MnistlabError, match="no sub-folders"):
         load_dataset(f"folder:{tmp_path / 'flat'}")
+
+
+def test_dataset_spec_is_what_load_dataset_gives_without_reading_images(tmp_path):
+    idx = f"idx:{_idx_dir(tmp_path / 'd', classes=4)}"
+    folder = f"folder:{_folder_dataset(tmp_path / 'f')}"
+    for name, color in ((idx, "grayscale"), (idx, "rgb"), (folder, "grayscale"), (folder, "rgb")):
+        ds = load_dataset(name, color=color, progress=False)
+        assert dataset_spec(name, color) == (ds.input_shape, ds.num_classes)
+    assert dataset_spec(idx) == ((1, 28, 28), 4)
+    assert dataset_spec(folder, "rgb") == ((3, 28, 28), 3)
+    # the images are never decoded: a broken images file does not matter to the spec
+    (tmp_path / "d" / STANDARD_FILES["train_images"]).write_bytes(b"not an idx file")
+    assert dataset_spec(idx) == ((1, 28, 28), 4)
+    # a known dataset answers from sources.py, before it is downloaded (the network would fail the test)
+    assert dataset_spec("fashion-mnist") == ((1, 28, 28), 10)
+    with pytest.raises(MnistlabError, match="unknown dataset"):
+        dataset_spec("cifar")
 
 
 def test_split_validation_is_disjoint_and_deterministic():

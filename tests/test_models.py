@@ -120,7 +120,9 @@ def test_valid_padding_too_small_message_reports_negative_size():
 
 def test_features_returns_every_layer_output():
     cfg = Config().model
-    model = build_model(cfg, (1, 28, 28), 10).eval()
-    feats = model.features(torch.rand(2, 1, 28, 28))
+    model = build_model(cfg, (1, 28, 28), 10, [0.1307], [0.3081]).eval()  # features normalise as forward does
+    x = torch.rand(2, 1, 28, 28)
+    feats = model.features(x)
     assert [tuple(f.shape[1:]) for f in feats] == [tuple(i.output_shape) for i in model.infos]
-    assert torch.allclose(feats[-1], model(torch.rand(2, 1, 28, 28)) * 0 + feats[-1])
+    assert torch.equal(feats[-1], model(x))  # the last layer's output is the logits
+    assert not torch.allclose(feats[-1], model(torch.rand(2, 1, 28, 28)))  # which depend on the input

@@ -13,6 +13,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 from mnistlab.cli import main
@@ -21,7 +22,7 @@ from mnistlab.models import build_model
 from mnistlab.presets import preset
 from mnistlab.report import figures as F
 from mnistlab.report import write_report
-from mnistlab.report.run_report import feature_stages
+from mnistlab.report.run_report import _curves, _mistakes, feature_stages
 from mnistlab.train import Run
 
 IMG = re.compile(r'<a href="([^"]+)"><img src="data:image/png;base64,([^"]+)" width="(\d+)" height="(\d+)"')
@@ -122,8 +123,8 @@ def test_head_figure_says_how_to_read_the_bars():
     classes = [str(k) for k in range(10)]
     soft = F.probabilities_figure(images, np.full((2, 10), 0.1), classes, "softmax", ["a", "b"], [0, 1])
     sig = F.probabilities_figure(images, np.full((2, 10), 0.7), classes, "sigmoid", ["a", "b"], [0, None])
-    assert "bars sum to 1" in soft.get_suptitle()
-    assert "need not sum to 1" in sig.get_suptitle()
+    assert "bars sum to 1" in " ".join(soft.get_suptitle().split())  # wrapped to the figure's width
+    assert "need not sum to 1" in " ".join(sig.get_suptitle().split())
     assert "sum = 7.00" in [ax.get_title(loc="right") for ax in sig.axes]
 
 
@@ -149,3 +150,60 @@ def test_cli_report_bad_run(tmp_path, capsys):
     assert main(["report", str(tmp_path / "missing")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a run folder" in err
+
+
+def visible(values, limits):
+    lo, hi = sorted(limits)
+    return [v for v in values if lo <= v <= hi]
+
+
+def test_curves_keep_every_logged_point_in_view_and_name_the_loss():
+    # a fast one-epoch run: the first logged step sits far above where the epoch ends
+    steps = [{"epoch": 1, "step": s, "x": s / 430, "loss": loss, "accuracy": acc, "learning_rate": 0.01}
+             for s, loss, acc in ((50, 0.565, 0.83), (200, 0.21, 0.935), (400, 0.135, 0.96))]
+    history = [{"epoch": 1, "loss": 0.13, "accuracy": 0.961, "val_loss": 0.04, "val_accuracy": 0.988,
+                "learning_rate": 0.0}]
+    fig = F.curves_figure(history, steps, loss="binary_cross_entropy")
+    for ax in fig.axes[:2]:
+        for line in ax.get_lines():
+            ys = [y for y in np.asarray(line.get_ydata(), float) if np.isfinite(y)]
+            assert visible(ys, ax.get_ylim()) == ys, f"{ax.get_title()}: a logged point falls off the axis"
+    assert "binary cross-entropy" in fig.axes[0].get_ylabel()
+    for ax in fig.axes:
+        assert all(t == int(t) for t in visible(ax.get_xticks(), ax.get_xlim())), "epoch ticks must be whole"
+
+
+def test_probabilities_title_fits_the_figure():
+    images = np.zeros((1, 1, 28, 28), np.uint8)
+    fig = F.probabilities_figure(images, np.full((1, 10), 0.7), [str(k) for k in range(10)], "sigmoid",
+                                 ["one.png"], [None])
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = fig._suptitle.get_window_extent(canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+
+
+def test_captions_say_what_this_run_did(report, tiny_run, tmp_path):
+    path, _ = report
+    page = path.read_text()
+    assert page.count("Each row is a layer&#x27;s output") == 1  # once, not under each of the 10 images
+    run = Run.open(tiny_run)
+    assert "dropout" not in _curves(run, run.metrics(), run.result()).caption  # the tiny model has none
+    with_dropout = tmp_path / "dropout"
+    shutil.copytree(tiny_run, with_dropout)
+    config = (with_dropout / "config.toml").read_text()
+    (with_dropout / "config.toml").write_text(config.replace('[[model.layers]]\ntype = "flatten"',
+                                                             '[[model.layers]]\ntype = "dropout"\nrate = 0.5\n\n'
+                                                             '[[model.layers]]\ntype = "flatten"'))
+    run = Run.open(with_dropout)
+    assert "dropout on" in _curves(run, run.metrics(), run.result()).caption
+
+
+def test_mistakes_are_called_digits_only_on_mnist(tiny_dataset):
+    ds = with_mistakes(tiny_dataset)
+    logits = torch.nn.functional.one_hot(tiny_dataset.test_labels, 10).float() * 5  # right on the real labels
+    probs = logits.softmax(1)
+    fashion = dataclasses.replace(ds, name="fashion-mnist")
+    assert "digits" not in _mistakes(fashion, logits, probs, list(ds.classes), "softmax").caption
+    mnist = dataclasses.replace(ds, name="mnist")
+    assert "ambiguous digits" in _mistakes(mnist, logits, probs, list(ds.classes), "softmax").caption

@@ -87,6 +87,9 @@ def test_a_sweep_file_reads_into_base_space_and_settings(tmp_path):
 def test_a_preset_can_be_the_base(tmp_path):
     path = write_sweep(tmp_path, base='[base]\npreset = "lenet5"\n', space='[space]\n"train.batch_size" = [64, 128]\n')
     assert load_sweep(path).base.model.layers[0].kernel_size == 5
+    sigmoid = write_sweep(tmp_path, base='[base]\npreset = "lenet5"\n[base.model]\noutput = "sigmoid"\n',
+                          space='[space]\n"train.batch_size" = [64, 128]\n', name="sigmoid")
+    assert load_sweep(sigmoid).base.train.loss == "binary_cross_entropy"
 
 
 def test_the_loss_follows_a_sampled_head():

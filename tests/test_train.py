@@ -126,7 +126,11 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tm
             callbacks=[remember_checkpoint])
     assert (tmp_path / "r" / "checkpoint.safetensors").read_bytes() == saved["bytes"]
     assert not (tmp_path / "r" / "result.json").exists()
-    assert Run.open(tmp_path / "r").load_model() is not None  # still loadable from the good checkpoint
+    model = Run.open(tmp_path / "r").load_model()  # still loadable from the good checkpoint: epoch 1's weights
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    with torch.no_grad():
+        predictions = model(tiny_dataset.test_images.float() / 255).argmax(1)
+    assert (predictions == tiny_dataset.test_labels).float().mean() > 0.8
 
 
 def test_target_accuracy_stops_early_and_says_when(tmp_path, tiny_dataset, capsys):
@@ -159,8 +163,16 @@ def test_every_optimizer_and_schedule_learns(tmp_path, tiny_dataset, optimizer, 
 
 
 def test_augmentation_and_dropout_run(tmp_path, tiny_dataset):
-    cfg = tiny_config(epochs=1).replace(**{"data.shift": 2, "data.rotation": 10.0})
+    layers = [{"type": "conv2d", "filters": 8, "kernel_size": 3, "strides": 2, "padding": "same",
+               "activation": "relu"}, {"type": "maxpool2d"}, {"type": "flatten"}, {"type": "dropout", "rate": 0.3},
+              {"type": "dense", "units": 10}]
+    cfg = tiny_config(epochs=1).replace(**{"data.shift": 2, "data.rotation": 10.0, "model.layers": layers})
     assert fit(cfg, tmp_path / "aug", dataset=tiny_dataset, progress=False)["test_accuracy"] > 0.5
+    model, x = Run.open(tmp_path / "aug").load_model(), tiny_dataset.test_images[:8].float() / 255
+    with torch.no_grad():
+        assert torch.equal(model(x), model(x))  # evaluation: dropout off
+        model.train()
+        assert not torch.equal(model(x), model(x))  # training: dropout zeroes different units each pass
 
 
 def test_a_callback_can_cancel(tmp_path, tiny_dataset):

@@ -298,20 +298,37 @@ def test_one_job_at_a_time_and_cancel_is_prompt(client, runs_dir):
     wait_done(client, client.get("/api/train").json()["jobs"][-1]["id"])
 
 
-def test_a_job_that_fails_in_the_background_reports_why(runs_dir, tmp_path):
+def five_classes(folder):
+    """An idx: folder of random images with 5 classes."""
     from mnistlab.data import write_idx
 
-    # An idx: folder with 5 classes: the summary assumes 10 (it does not read the data), fit finds out.
-    folder = tmp_path / "five"
     rng = np.random.default_rng(0)
     for split, n in [("train", 300), ("t10k", 50)]:
         write_idx(folder / f"{split}-images-idx3-ubyte.gz", rng.integers(0, 255, (n, 28, 28), dtype=np.uint8))
         write_idx(folder / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 5, n).astype(np.uint8))
+    return folder
+
+
+def test_summary_and_train_read_the_class_count_from_the_dataset(runs_dir, tmp_path):
+    folder = five_classes(tmp_path / "five")
+    five = [*TINY_LAYERS[:-1], {"type": "dense", "units": 5}]
+    with TestClient(create_app(runs_dir), base_url=BASE) as c:  # the real loader: the spec, not a guess of 10
+        r = c.post("/api/summary", json={"layers": five, "dataset": f"idx:{folder}"})
+        assert r.status_code == 200 and r.json()["summary"]["layers"][-1]["output_shape"] == [5]
+        r = c.post("/api/train", json=train_body(name="five", dataset=f"idx:{folder}"))  # a 10-unit net
+        assert r.status_code == 400 and "the dataset has 5 classes" in r.json()["detail"]
+
+
+def test_a_job_that_fails_in_the_background_reports_why(runs_dir, tmp_path):
+    # The request is checked against the label files; the images file is only read by the job, and is broken.
+    folder = five_classes(tmp_path / "five")
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"not an idx file")
+    five = [*TINY_LAYERS[:-1], {"type": "dense", "units": 5}]
     with TestClient(create_app(runs_dir), base_url=BASE) as c:
-        r = c.post("/api/train", json=train_body(name="five", dataset=f"idx:{folder}"))
+        r = c.post("/api/train", json=train_body(name="five", dataset=f"idx:{folder}", layers=five))
         assert r.status_code == 202
         job = wait_done(c, r.json()["id"])
-        assert job["status"] == "failed" and "5 classes" in job["error"]
+        assert job["status"] == "failed" and "train-images-idx3-ubyte.gz" in job["error"]
         assert c.get(f"/api/train/{job['id']}").json()["history"][-1]["error"] == job["error"]
 
 
@@ -361,17 +378,17 @@ def test_serve_refuses_a_run_outside_the_runs_folder(runs_dir, tmp_path, capsys)
     assert "is not inside the runs folder" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("processes", [0, 2])
-def test_worker_processes_and_threads_give_the_same_answers(runs_dir, tiny_dataset, processes):
+def test_worker_processes_and_threads_give_the_same_answers(runs_dir, tiny_dataset):
     """Predictions run in worker processes on a multi-core CPU (threads otherwise): same answers either way."""
     image = png(drawn_one())
-    with TestClient(create_app(runs_dir, "tiny", predict_processes=processes), base_url=BASE) as c:
-        r = c.post("/api/predict?run=tiny", content=image, headers={"Content-Type": "image/png"})
-        missing = c.post("/api/predict?run=nope", content=image, headers={"Content-Type": "image/png"})
-        bad = c.post("/api/predict?run=tiny", content=b"not an image", headers={"Content-Type": "image/png"})
-    assert r.status_code == 200 and missing.status_code == 404 and bad.status_code == 400
-    body = r.json()
-    with TestClient(create_app(runs_dir, "tiny", predict_processes=0), base_url=BASE) as c:
-        reference = c.post("/api/predict?run=tiny", content=image, headers={"Content-Type": "image/png"}).json()
-    np.testing.assert_allclose(body["probabilities"], reference["probabilities"], atol=1e-6)
-    assert body["features"] == reference["features"]
+    answers = {}
+    for processes in (2, 0):
+        with TestClient(create_app(runs_dir, "tiny", predict_processes=processes), base_url=BASE) as c:
+            r = c.post("/api/predict?run=tiny", content=image, headers={"Content-Type": "image/png"})
+            missing = c.post("/api/predict?run=nope", content=image, headers={"Content-Type": "image/png"})
+            bad = c.post("/api/predict?run=tiny", content=b"not an image", headers={"Content-Type": "image/png"})
+        assert r.status_code == 200 and missing.status_code == 404 and bad.status_code == 400, processes
+        answers[processes] = r.json()
+    in_workers, in_threads = answers[2], answers[0]
+    np.testing.assert_allclose(in_workers["probabilities"], in_threads["probabilities"], atol=1e-6)
+    assert in_workers["features"] == in_threads["features"]

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import textwrap
+import typing
 import warnings
 from pathlib import Path
 
@@ -34,14 +37,24 @@ def add_config_flags(p: argparse.ArgumentParser, training: bool = True) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any config key, e.g. --set train.label_smoothing=0.1 --set model.layers[0].filters=16")
     if training:
-        p.add_argument("--epochs", type=int)
-        p.add_argument("--batch-size", type=int)
+        from mnistlab.config import TrainConfig
+
+        p.add_argument("--epochs", type=int, metavar="N",
+                       help="train.epochs: passes over the whole training set (one row each in metrics.csv)")
+        p.add_argument("--batch-size", type=int, metavar="N",
+                       help="train.batch_size: images per training step; steps per epoch = "
+                            "ceil(training images / batch size)")
         p.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
                        help="reshuffle the training set every epoch")
-        p.add_argument("--optimizer")
-        p.add_argument("--learning-rate", type=float)
+        p.add_argument("--optimizer", type=str.lower, choices=typing.get_args(typing.get_type_hints(TrainConfig)["optimizer"]),
+                       help="train.optimizer: how each step moves the weights along the gradient; its own "
+                            "settings with --set (train.momentum, train.beta_1, ...)")
+        p.add_argument("--learning-rate", type=float, metavar="LR",
+                       help="train.learning_rate: the size of each step (under one_cycle, the peak)")
         p.add_argument("--target-accuracy", type=float, help="stop once validation accuracy reaches this")
-        p.add_argument("--seed", type=int)
+        p.add_argument("--seed", type=int, metavar="N",
+                       help="train.seed: fixes the initial weights and each epoch's shuffle, so a run can be "
+                            "repeated")
         p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto = CUDA when present, else CPU")
 
 
@@ -172,6 +185,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_summary(args) -> int:
+    from mnistlab.data import dataset_spec
     from mnistlab.models import format_summary, summarize
     from mnistlab.runfolder import Run
 
@@ -182,7 +196,8 @@ def cmd_summary(args) -> int:
         cfg, shape, n = run.config, run.input_shape, len(run.classes)
     else:
         cfg = config_from_args(args)
-        shape, n = (3 if cfg.data.color == "rgb" else 1, 28, 28), args.classes
+        shape, n = dataset_spec(cfg.data.dataset, cfg.data.color)
+        n = args.classes or n
     s = summarize(cfg.model, shape, n)
     print(json.dumps(s, indent=2) if args.json else format_summary(s))
     return 0
@@ -300,14 +315,17 @@ def cmd_config_show(args) -> int:
 
 
 def cmd_config_list(args) -> int:
+    from mnistlab.data import dataset_spec
     from mnistlab.models import summarize
     from mnistlab.presets import PRESETS, preset
 
+    width = max(shutil.get_terminal_size().columns, 80)
     for name in PRESETS:
         cfg = preset(name)
-        s = summarize(cfg.model, (1, 28, 28), 10)
-        doc = PRESETS[name].__doc__.strip().split("\n")[0]
-        print(f"{name:<14} {s['total_params']:>9,} params  {cfg.train.epochs:>3} epochs  {doc}")
+        s = summarize(cfg.model, *dataset_spec(cfg.data.dataset, cfg.data.color))
+        head = f"{name:<14} {s['total_params']:>9,} params  {cfg.train.epochs:>3} epochs  "
+        summary = " ".join(PRESETS[name].__doc__.split("\n\n")[0].split())  # the docstring's first paragraph
+        print(textwrap.fill(summary, width - 1, initial_indent=head, subsequent_indent=" " * len(head)))
     return 0
 
 
@@ -362,7 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="each layer's output shape, the arithmetic behind it, params, mult-adds")
     p.add_argument("run", metavar="RUN", nargs="?", help="a run folder (or use --config/--model)")
     add_config_flags(p, training=False)
-    p.add_argument("--classes", type=int, default=10, help="number of classes (without a RUN)")
+    p.add_argument("--classes", type=int, metavar="N",
+                   help="number of classes (without a RUN; default: the dataset's)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_summary)
 

@@ -200,7 +200,7 @@ class Config:
         # `loss = "auto"` becomes the loss that fits the head, so a written config says what ran.
         head, loss = self.model.output, self.train.loss
         if loss == "auto":
-            loss = "cross_entropy" if head == "softmax" else "binary_cross_entropy"
+            loss = auto_loss(head)
             object.__setattr__(self, "train", dataclasses.replace(self.train, loss=loss))
         check_head_and_loss(head, loss)
 
@@ -225,6 +225,11 @@ class Config:
         for key, value in overrides.items():
             set_dotted(d, key, value)
         return Config.from_dict(d)
+
+
+def auto_loss(head: str) -> str:
+    """The loss `loss = "auto"` stands for under `head`: cross-entropy for softmax, binary for sigmoid."""
+    return "cross_entropy" if head == "softmax" else "binary_cross_entropy"
 
 
 def check_head_and_loss(head: str, loss: str) -> None:

@@ -23,6 +23,7 @@ from mnistlab.config import (
     MaxPool2D,
     ModelConfig,
     TrainConfig,
+    auto_loss,
     merge,
     parse_toml,
     set_dotted,
@@ -103,10 +104,21 @@ def preset(name: str) -> Config:
     return PRESETS[name]()
 
 
+def preset_dict(name: str) -> dict:
+    """The preset as a plain dict to overlay a config file and flags on. Its loss is written back as
+    "auto" when it is what "auto" picks for the preset's head (every preset today), so that
+    `model.output = "sigmoid"` on top of a preset brings binary cross-entropy along instead of clashing."""
+    cfg = preset(name)
+    d = cfg.to_dict()
+    if cfg.train.loss == auto_loss(cfg.model.output):
+        d["train"]["loss"] = "auto"
+    return d
+
+
 def resolve(model: str | None = None, config_file: str | Path | None = None,
             overrides: dict[str, Any] | None = None) -> Config:
     """The resolved config: preset `model` (default `default`), then the TOML file, then dotted overrides."""
-    d = preset(model or "default").to_dict()
+    d = preset_dict(model or "default")
     if config_file is not None:
         path = Path(config_file)
         if not path.is_file():

@@ -172,7 +172,7 @@ def load_sweep(path: str | Path, *, name: str | None = None, overrides: dict[str
                dataset: str | None = None, data_dir: str | None = None, n_trials: int | None = None,
                timeout: float | None = None) -> Sweep:
     """Read and check a sweep file; the keyword arguments are the command line's overrides."""
-    from mnistlab.presets import preset
+    from mnistlab.presets import preset_dict
 
     path = Path(path)
     if not path.is_file():
@@ -187,7 +187,7 @@ def load_sweep(path: str | Path, *, name: str | None = None, overrides: dict[str
 
     base_table = dict(doc.get("base", {}))
     try:
-        d = merge(preset(base_table.pop("preset", None) or "default").to_dict(), base_table)
+        d = merge(preset_dict(base_table.pop("preset", None) or "default"), base_table)
         settings = dict(doc.get("sweep", {}))
         dataset = dataset or settings.get("dataset")
         for key, value in {"data.dataset": dataset, "data.data_dir": data_dir, **(overrides or {})}.items():

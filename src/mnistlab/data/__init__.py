@@ -10,8 +10,8 @@ without importing torch: the ONNX predict path runs where PyTorch is not install
 import importlib
 
 _EXPORTS = {
-    "Dataset": "dataset", "dataset_info": "dataset", "format_info": "dataset", "load_dataset": "dataset",
-    "save_sample_grid": "dataset", "split_validation": "dataset",
+    "Dataset": "dataset", "dataset_info": "dataset", "dataset_spec": "dataset", "format_info": "dataset",
+    "load_dataset": "dataset", "save_sample_grid": "dataset", "split_validation": "dataset",
     "read_idx": "idx", "write_idx": "idx",
     "load_image": "images", "preprocess": "images",
     "KNOWN_DATASETS": "sources",

@@ -113,10 +113,7 @@ def _load_idx(source: Source, data_dir, progress: bool) -> tuple[dict, dict[str,
             f"train images are {arrays['train'][0].shape[1:]} but test images are {arrays['test'][0].shape[1:]}; "
             "all four files must come from the same dataset"
         )
-    classes = source.classes
-    if not classes:  # idx:DIR: "0".."N-1", N from the largest label
-        top = max((int(labels.max()) for _, labels in arrays.values() if len(labels)), default=0)
-        classes = tuple(str(i) for i in range(top + 1))
+    classes = source.classes or _idx_classes([labels for _, labels in arrays.values()])
     for split, (_, labels) in arrays.items():
         bad = labels[(labels < 0) | (labels >= len(classes))]
         if len(bad):
@@ -130,6 +127,12 @@ def _load_idx(source: Source, data_dir, progress: bool) -> tuple[dict, dict[str,
         for split, (images, labels) in arrays.items()
     }
     return {"classes": classes, **tensors}, records
+
+
+def _idx_classes(labels: list[np.ndarray]) -> tuple[str, ...]:
+    """The classes of an idx:DIR dataset, which names none: "0".."N-1", N from the largest label."""
+    top = max((int(split.max()) for split in labels if len(split)), default=0)
+    return tuple(str(i) for i in range(top + 1))
 
 
 def _load_folder(source: Source, color: str, image_size: int) -> dict:
@@ -199,6 +202,22 @@ def validation_count(setting: int | str, n_train: int) -> int:
                       f"the model trains on {n_train - n} (\"auto\" would keep {round(n_train * VALIDATION_FRACTION)})",
                       stacklevel=2)
     return n
+
+
+def dataset_spec(name: str, color: str = "grayscale", image_size: int = 28) -> tuple[tuple[int, int, int], int]:
+    """(input shape [C, H, W], class count) that `load_dataset` gives, without loading a single image.
+
+    Images are made `image_size` square with 1 channel (3 for "rgb") whatever their stored size, so the
+    shape needs no file. The class count of a known dataset is in sources.py (so this answers before it
+    is downloaded, and needs no --data-dir); a folder: dataset has one class per sub-folder; an idx:
+    dataset's is read from its two label files (one byte per image)."""
+    _check_options(color, image_size)
+    source = get_source(name)  # refuses an unknown name or a missing folder
+    classes = source.classes
+    if source.kind == "idx":
+        records = locate_files(source, progress=False)
+        classes = _idx_classes([read_idx(records[f"{split}_labels"].path) for split in SPLITS])
+    return (3 if color == "rgb" else 1, image_size, image_size), len(classes)
 
 
 def split_validation(images: torch.Tensor, labels: torch.Tensor, size: int, seed: int = 0):

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from mnistlab.errors import MnistlabError
 from mnistlab.files import write_bytes, write_text
@@ -109,7 +108,8 @@ def compare_runs(paths: list[str | Path]) -> dict:
     if layers is not None:
         settings.insert(0, ("model.layers", layers))
     return {"runs": labels, "paths": [str(r.path) for r in runs], "settings": settings,
-            "results": [_results(r) for r in runs], "histories": [r.metrics() for r in runs]}
+            "results": [_results(r) for r in runs], "histories": [r.metrics() for r in runs],
+            "losses": [r.config.train.loss for r in runs]}
 
 
 def _results(run: Run) -> dict:
@@ -164,10 +164,13 @@ def format_comparison(data: dict) -> str:
 
 def curves_figure(data: dict) -> Figure:
     """Validation accuracy and loss per epoch, one colour per run (train curves, dashed, for runs without
-    a validation split)."""
-    fig = Figure(figsize=(13, 4.5), dpi=F.DPI, layout="constrained")
-    ax_acc, ax_loss = fig.subplots(1, 2)
-    for k, (label, history) in enumerate(zip(data["runs"], data["histories"])):
+    a validation split). Losses of different kinds are not on one scale, so each kind gets its own panel."""
+    losses = data["losses"]
+    kinds = list(dict.fromkeys(losses))
+    fig = Figure(figsize=(13 if len(kinds) == 1 else 16, 4.5), dpi=F.DPI, layout="constrained")
+    ax_acc, *loss_axes = fig.subplots(1, 1 + len(kinds))
+    epochs_seen = [r["epoch"] for history in data["histories"] for r in history] or [1]
+    for k, (label, history, loss) in enumerate(zip(data["runs"], data["histories"], losses)):
         if not history:
             continue
         color = f"C{k % 10}"
@@ -176,14 +179,19 @@ def curves_figure(data: dict) -> Figure:
         name = label if has_val else f"{label} (train: no validation split)"
         epochs = [r["epoch"] for r in history]
         ax_acc.plot(epochs, [r[f"{prefix}accuracy"] for r in history], style, color=color, label=name, ms=4)
-        ax_loss.plot(epochs, [r[f"{prefix}loss"] for r in history], style, color=color, label=name, ms=4)
-    for ax, what in ((ax_acc, "accuracy"), (ax_loss, "loss")):
+        loss_axes[kinds.index(loss)].plot(epochs, [r[f"{prefix}loss"] for r in history], style, color=color,
+                                          label=name, ms=4)
+    panels = [(ax_acc, "accuracy")] + [(ax, F.loss_name(kind)) for ax, kind in zip(loss_axes, kinds)]
+    for ax, what in panels:
         ax.set_title(f"validation {what} per epoch", fontsize=11)
-        ax.set_xlabel("epoch")
         ax.set_ylabel(f"validation {what}")
         ax.grid(alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        F.epoch_axis(ax, min(epochs_seen) - 0.5, max(epochs_seen) + 0.5)
     ax_acc.legend(fontsize=9)
+    if len(kinds) > 1:
+        for ax in loss_axes:
+            ax.legend(fontsize=9)
+        fig.suptitle(f"The runs minimised different losses, drawn in separate panels: {F.BCE_NOTE}.", fontsize=10)
     return fig
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,17 +67,50 @@ def _pixels(image: np.ndarray) -> tuple[np.ndarray, dict]:
 # ----------------------------------------------------------------------------------------------
 
 
+# The loss a run minimised, as an axis names it. Binary cross-entropy adds up one yes/no loss per class,
+# so its numbers are not on cross-entropy's scale: a picture that shows it says so (`BCE_NOTE`).
+LOSS_NAMES = {"cross_entropy": "cross-entropy", "binary_cross_entropy": "binary cross-entropy"}
+BCE_NOTE = "binary cross-entropy is summed over the classes' yes/no questions, so it is not on cross-entropy's scale"
+
+
+def loss_name(loss: str) -> str:
+    return LOSS_NAMES.get(loss, loss)
+
+
+def log_y(ax) -> None:
+    """A logarithmic y axis labelled 0.05, 0.1, 0.2, 0.5, 1 (plain numbers, not 10^-1; minor ticks at 2 and 5)."""
+    def plain(v, _):
+        return f"{v:g}"
+
+    def two_and_five(v, _):
+        return f"{v:g}" if v > 0 and round(v / 10 ** math.floor(math.log10(v)), 6) in (2, 5) else ""
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(plain))
+    ax.yaxis.set_minor_formatter(FuncFormatter(two_and_five))
+
+
+def epoch_axis(ax, first: float, last: float) -> None:
+    """An x axis of epochs from `first` to `last` with whole-epoch ticks only, even when it holds one epoch."""
+    ax.set_xlabel("epoch")
+    ax.set_xlim(first, last)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+
+
 def curves_figure(history: list[dict], steps: list[dict] = (), target: float | None = None,
-                  target_epoch: int | None = None, monitored: str = "val_accuracy") -> Figure:
+                  target_epoch: int | None = None, monitored: str = "val_accuracy",
+                  loss: str = "cross_entropy") -> Figure:
     """Loss and accuracy (train vs validation) and the learning rate, against epochs.
 
     `steps` are the run's logged step events with `x` in fractional epochs: with them the training curves
-    and the learning rate are drawn within each epoch too, so even a one-epoch run shows how it learned."""
+    and the learning rate are drawn within each epoch too, so even a one-epoch run shows how it learned.
+    Every logged value stays in view: the first steps of a fast run sit far above the rest, so the loss
+    axis is logarithmic rather than cut off."""
     fig = Figure(figsize=(13, 4), dpi=DPI, layout="constrained")
     ax_loss, ax_acc, ax_lr = fig.subplots(1, 3)
     epochs = [r["epoch"] for r in history]
     has_val = any(r.get("val_accuracy") is not None for r in history)
-    for ax, key, label in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
+    for ax, key, label in ((ax_loss, "loss", loss_name(loss)), (ax_acc, "accuracy", "accuracy")):
         if steps:  # the running mean restarts each epoch: a gap (NaN) between epochs, not a joining line
             xs, ys = [], []
             for prev, e in zip([None, *steps], steps):
@@ -90,14 +124,10 @@ def curves_figure(history: list[dict], steps: list[dict] = (), target: float | N
         ax.plot(epochs, [r[key] for r in history], "o", color=TRAIN, label="train: whole epoch")
         if has_val:
             ax.plot(epochs, [r.get(f"val_{key}") for r in history], "o-", color=VAL, label="validation")
-        ax.set_xlabel("epoch")
         ax.set_ylabel(label)
-        ax.set_title(f"{label}: train vs validation", fontsize=10)
-    if steps:  # the first logged steps of a fast run sit far from the rest: zoom on the end of training
-        lows = [min(v for v in (r.get("accuracy"), r.get("val_accuracy")) if v is not None) for r in history]
-        ax_acc.set_ylim(bottom=max(0.0, min(lows) - 0.05))
-        highs = [max(v for v in (r.get("loss"), r.get("val_loss")) if v is not None) for r in history]
-        ax_loss.set_ylim(0, max(highs) * 2.5)
+        ax.set_title(f"{key}: train vs validation", fontsize=10)
+    log_y(ax_loss)
+    ax_loss.set_ylabel(f"{loss_name(loss)} (log scale)")
     if target is not None:
         ax_acc.axhline(target, color=TARGET, ls=":", label=f"target {target:g}")
         lo, hi = ax_acc.get_ylim()  # axhline does not autoscale: keep an unreached target in view
@@ -114,14 +144,12 @@ def curves_figure(history: list[dict], steps: list[dict] = (), target: float | N
     else:
         ax_lr.plot(epochs, [r["learning_rate"] for r in history], "o-", color="#555")
         ax_lr.set_title("learning rate at the end of each epoch", fontsize=10)
-    ax_lr.set_xlabel("epoch")
     ax_lr.set_ylabel("learning rate")
     ax_lr.set_ylim(bottom=0)  # a constant rate would otherwise be zoomed into noise
     ax_lr.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     for ax in (ax_loss, ax_acc, ax_lr):
         ax.grid(alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlim(0 if steps else min(epochs, default=1) - 0.5, max(epochs, default=1) + 0.1)
+        epoch_axis(ax, 0 if steps else min(epochs, default=1) - 0.5, max(epochs, default=1) + 0.1)
     # one legend for both panels, under them, where it covers no point
     fig.legend(*ax_acc.get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9, frameon=False)
     return fig
@@ -311,15 +339,18 @@ def probabilities_figure(images: np.ndarray, probs: np.ndarray, classes: list[st
     rows = math.ceil(n / pairs)
     long_names = max(map(len, classes)) > 2
     row_h = 1.9 if long_names else 1.55
-    height = rows * row_h + 0.8
-    fig = Figure(figsize=(6.5 * pairs, height), dpi=DPI)
+    width = 6.5 * pairs
     note = ("softmax head: the classes compete, so each image's bars sum to 1" if head == "softmax" else
             "sigmoid head: each bar is its own yes/no probability in 0..1; the bars need not sum to 1")
-    fig.suptitle(f"{note}\n(green: predicted and right, red: predicted and wrong, grey: the rest; "
-                 "the true class is in bold)",
-                 fontsize=10, y=1 - 0.08 / height, va="top")
+    key = "(green: predicted and right, red: predicted and wrong, grey: the rest; the true class is in bold)"
+    # wrapped to the figure's width (about 12 characters of 10-pt text an inch), so it is never cut off
+    title = "\n".join(textwrap.fill(line, int(width * 12)) for line in (note, key))
+    title_h = 0.41 + 0.17 * (title.count("\n") + 1)  # inches: the title's lines and the gap under them
+    height = rows * row_h + title_h + 0.05
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig.suptitle(title, fontsize=10, y=1 - 0.08 / height, va="top")
     grid = fig.add_gridspec(rows, 2 * pairs, width_ratios=[1, 4.2] * pairs, left=0.03, right=0.99,
-                            top=1 - 0.75 / height, bottom=(0.75 if long_names else 0.4) / height,
+                            top=1 - title_h / height, bottom=(0.75 if long_names else 0.4) / height,
                             hspace=0.9 if long_names else 0.6, wspace=0.25)
     names = [_short(c, 12) for c in classes]
     for i in range(n):

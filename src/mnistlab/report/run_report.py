@@ -97,11 +97,17 @@ def _curves(run: Run, history: list[dict], result: dict) -> F.Picture:
     target_epoch = result.get("target_epoch")
     if target is not None and target_epoch is None:  # an unfinished run has no result.json yet
         target_epoch = next((r["epoch"] for r in history if (r.get(monitored) or 0) >= target), None)
-    fig = F.curves_figure(history, steps, target, target_epoch, monitored)
-    caption = ("Train loss and accuracy are running means within each epoch, drawn at every logged step (with "
-               "dropout on, while the weights still move); validation is measured at the end of each epoch, on "
-               "images never trained on. "
-               "A validation curve that turns up while the training curve keeps falling is overfitting.")
+    loss = run.config.train.loss
+    fig = F.curves_figure(history, steps, target, target_epoch, monitored, loss)
+    kinds = {layer.type for layer in run.config.model.layers}
+    modes = [what for kind, what in (("dropout", "dropout on"), ("batchnorm", "batch norm on each batch's statistics"))
+             if kind in kinds]
+    while_training = f"{', '.join(modes)}, while the weights still move" if modes else "while the weights still move"
+    caption = (f"Train loss and accuracy are running means within each epoch, drawn at every logged step "
+               f"({while_training}); validation is measured at the end of each epoch, on images never trained on. "
+               "The loss axis is logarithmic, so the first steps and the last fit in one view"
+               + (f"; {F.BCE_NOTE}. " if loss == "binary_cross_entropy" else ". ")
+               + "A validation curve that turns up while the training curve keeps falling is overfitting.")
     return F.render(fig, "curves.png", "training curves", caption)
 
 
@@ -117,11 +123,12 @@ def _mistakes(ds, logits, probs, classes, head) -> F.Picture | None:
                             len(wrong), len(ds.test_labels), head)
     return F.render(fig, "mistakes.png", "most confident mistakes",
                     "Test images the model got wrong while most sure of its answer. Some are mislabelled or "
-                    "ambiguous digits; the rest show what the model has not learned yet.")
+                    f"ambiguous {'digits' if ds.name == 'mnist' else 'images'}; the rest show what the model has "
+                    "not learned yet.")
 
 
 def _filters(model: Network) -> list[F.Picture]:
-    pictures = []
+    pictures, explained = [], set()  # each kind of picture is explained once, under its first instance
     for info, layer in zip(model.infos, model.layers):
         if info.type != "conv2d":
             continue
@@ -135,6 +142,8 @@ def _filters(model: Network) -> list[F.Picture]:
                    "A deeper filter has one small kernel per input channel, too many to draw; the left panel "
                    "shows how much each filter listens to each feature map of the layer before, the right one "
                    "the filter's overall size (filters near 0 contribute little).")
+        caption = "" if first in explained else caption
+        explained.add(first)
         pictures.append(F.render(fig, f"filters-layer-{info.index}.png", f"layer {info.index} filters", caption))
     return pictures
 
@@ -184,11 +193,11 @@ def _feature_maps(model: Network, run: Run, images: np.ndarray, labels: list[int
         verdict = f"predicted {run.classes[best]} ({probs[k, best]:.1%})"
         fig = F.feature_maps_figure(images[k], [(label, maps[k]) for label, maps in stages],
                                     f"{captions[k]}  ->  {verdict}")
-        pictures.append(F.render(
+        pictures.append(F.render(  # one caption says how to read them all
             fig, f"feature-maps-{k}.png", f"feature maps of {captions[k]}",
-            "Each row is a layer's output, drawn at the same scale as the input so that strides and pooling "
-            "visibly shrink it; each map is scaled to its own range (bright = strong response, an all-dark map "
-            "is a filter this image does not excite)."))
+            "" if k else "Each row is a layer's output, drawn at the same scale as the input so that strides and "
+            "pooling visibly shrink it; each map is scaled to its own range (bright = strong response, an all-dark "
+            "map is a filter this image does not excite)." + (" The same holds for every image below." if len(images) > 1 else "")))
     fig = F.probabilities_figure(images, probs.numpy(), run.classes, run.output,
                                  [c if len(c) <= 22 else c[:21] + "…" for c in captions], labels)
     pictures.append(F.render(fig, "probabilities.png", "the head's output",

@@ -20,9 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mnistlab.config import Config
-from mnistlab.data import Dataset, load_dataset
+from mnistlab.data import Dataset, dataset_spec, load_dataset
 from mnistlab.data.dataset import validation_count
-from mnistlab.data.sources import get_source
 from mnistlab.errors import MnistlabError
 from mnistlab.train import StopTraining, fit
 from mnistlab.runfolder import CHECKPOINT, check_run_name
@@ -173,13 +172,12 @@ class JobManager:
 
     def input_spec(self, config: Config) -> tuple[tuple[int, int, int], int]:
         """(input shape, class count) a recipe will be trained with, without loading (or downloading) the
-        dataset just for this: a dataset in memory answers exactly, else its spec tells (10 for idx:)."""
+        dataset just for this: a dataset in memory answers exactly, else `dataset_spec` (no image is read)."""
         key = (config.data.dataset, config.data.data_dir, config.data.color)
         if key in self._datasets or self._custom_loader:
             ds = self._dataset(config)
             return ds.input_shape, ds.num_classes
-        classes = get_source(config.data.dataset).classes  # also refuses an unknown name or a missing folder
-        return (3 if config.data.color == "rgb" else 1, 28, 28), len(classes) or 10
+        return dataset_spec(config.data.dataset, config.data.color)  # also refuses an unknown name or a missing folder
 
     def _train(self, job: Job) -> None:
         try:
