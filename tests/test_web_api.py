@@ -374,3 +374,28 @@ def test_worker_processes_and_threads_give_the_same_answers(runs_dir, tiny_datas
         reference = c.post("/api/predict?run=tiny", content=image, headers={"Content-Type": "image/png"}).json()
     np.testing.assert_allclose(body["probabilities"], reference["probabilities"], atol=1e-6)
     assert body["features"] == reference["features"]
+
+
+def test_layers_endpoint_lists_every_registered_type_with_the_python_defaults(client):
+    from mnistlab.config import LAYER_TYPES
+
+    types = {t["type"]: t for t in client.get("/api/layers").json()["layers"]}
+    assert set(types) == set(LAYER_TYPES)
+    for kind, spec in LAYER_TYPES.items():
+        defaults = {s["name"]: s["default"] for s in types[kind]["settings"]}
+        assert defaults == {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(spec()).items()}, kind
+    conv = {s["name"]: s for s in types["conv2d"]["settings"]}
+    assert conv["padding"]["default"] == "valid" and conv["padding"]["choices"] == ["valid", "same"]
+    assert conv["filters"]["min"] == 1 and conv["kernel_size"]["kind"] == "pair"
+
+
+@pytest.mark.parametrize("layers, status, words", [
+    ([{"type": "conv2d", "padding": "SAME", "kernel_size": 30}], 400, "the network ends with shape 32x28x28"),
+    ([{"type": "conv2d", "kernel_size": "big"}], 400, "model.layers[0].kernel_size = 'big': expected"),
+    ([{"type": "pool"}], 400, "model.layers[0].type = 'pool': expected one of conv2d"),
+    ([{"filters": 3}], 400, "model.layers[0].type = None"),
+    ([3], 422, "layers.0: "),
+])
+def test_layer_mistakes_are_4xx_naming_the_key(client, layers, status, words):
+    r = client.post("/api/summary", json={"layers": layers})
+    assert r.status_code == status and words in r.json()["detail"], r.json()

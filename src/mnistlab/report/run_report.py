@@ -12,13 +12,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mnistlab import config as C
 from mnistlab.data import Dataset, load_dataset
 from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import metrics_from_logits, predict_logits, probabilities
 from mnistlab.files import write_bytes, write_text
-from mnistlab.models import LayerInfo, Network, map_stages, summarize
+from mnistlab.models import LayerInfo, Network, layer, map_stages, summarize
 from mnistlab.report import figures as F
 from mnistlab.report import html as H
 from mnistlab.train import Run
@@ -162,17 +161,6 @@ def _filters(model: Network) -> list[F.Picture]:
     return pictures
 
 
-def _describe(spec) -> str:
-    """A layer's settings in a few words, for a row title."""
-    if spec.type == "conv2d":
-        (kh, kw), (sh, sw) = C.pair(spec.kernel_size), C.pair(spec.strides)
-        act = "" if spec.activation == "linear" else f", {spec.activation}"
-        return f"{spec.filters} filters {kh}x{kw}, strides {sh}x{sw}, padding {spec.padding}{act}"
-    (ph, pw) = C.pair(spec.pool_size)
-    (sh, sw) = C.pair(spec.strides if spec.strides is not None else spec.pool_size)
-    return f"{ph}x{pw}, strides {sh}x{sw}, padding {spec.padding}"
-
-
 def feature_stages(infos: list[LayerInfo], specs, outputs: list[torch.Tensor]) -> list[tuple[str, torch.Tensor]]:
     """(row title, output [N, C, h, w]) for each conv and pooling layer, given `network.features(x)`.
     A conv's maps are taken after the batchnorm/activation layers right behind it: what the next layer sees."""
@@ -183,7 +171,8 @@ def feature_stages(infos: list[LayerInfo], specs, outputs: list[torch.Tensor]) -
                         for k in range(i + 1, j + 1))
         shape = " x ".join(map(str, info.output_shape))
         arith = ", ".join(info.arithmetic)
-        stages.append((f"layer {i} {info.type}{extra} ({_describe(specs[i])})  ->  {shape}   since {arith}",
+        settings = ", ".join(layer(info.type).words(specs[i]))  # the registry's one-line description
+        stages.append((f"layer {i} {info.type}{extra} ({settings})  ->  {shape}   since {arith}",
                        outputs[j]))
     return stages
 

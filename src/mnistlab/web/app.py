@@ -4,6 +4,7 @@
     GET  /api/runs                  run folders with their results; GET /api/runs/{name} for one in full
     POST /api/predict?run=NAME      image bytes (or a multipart `file`) -> probabilities, input, feature maps
     GET  /api/presets               the preset recipes, to start the training form from
+    GET  /api/layers                every layer type with its settings, defaults and choices (the form's fields)
     POST /api/summary               a recipe -> layer shapes and their arithmetic, or the reason it cannot work
     POST /api/train                 start a training job (202); 409 while another one runs
     GET  /api/train/{id}/events     the job's progress as Server-Sent Events
@@ -28,7 +29,7 @@ from starlette.datastructures import UploadFile
 
 from mnistlab.config import Config
 from mnistlab.errors import MnistlabError
-from mnistlab.models import format_summary, summarize
+from mnistlab.models import LAYERS, format_summary, summarize
 from mnistlab.presets import PRESETS, preset
 from mnistlab.train.runs import Run, default_run_dir
 from mnistlab.web.guards import LOOPBACK_HOSTS, RequestGuard
@@ -128,6 +129,12 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
     def presets():
         """The preset recipes as full configs (the form starts from one)."""
         return {"presets": [{"name": n, "doc": _preset_doc(n), "config": preset(n).to_dict()} for n in PRESETS]}
+
+    @app.get("/api/layers", tags=["train"])
+    def layer_types():
+        """Every layer type the recipe can use: its settings with kind, default, choices and range."""
+        return {"layers": [{"type": kind.type, "doc": kind.doc, "settings": [s.to_dict() for s in kind.settings()]}
+                           for kind in LAYERS.values()]}
 
     @app.post("/api/summary", tags=["train"])
     def summary(body: ModelSettings):
