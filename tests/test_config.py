@@ -125,14 +125,7 @@ def test_choices_are_read_without_case_and_written_in_lower_case():
     text = """
 [model]
 output = "Softmax"
-[[model.layers]]
-type = "conv2d"
-padding = "SAME"
-activation = "ReLU"
-[[model.layers]]
-type = "flatten"
-[[model.layers]]
-type = "dense"
+layers = [{type = "conv2d", padding = "SAME", activation = "ReLU"}, {type = "flatten"}, {type = "dense"}]
 [train]
 optimizer = "Adam"
 schedule = "One_Cycle"

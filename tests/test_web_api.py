@@ -399,3 +399,13 @@ def test_layers_endpoint_lists_every_registered_type_with_the_python_defaults(cl
 def test_layer_mistakes_are_4xx_naming_the_key(client, layers, status, words):
     r = client.post("/api/summary", json={"layers": layers})
     assert r.status_code == status and words in r.json()["detail"], r.json()
+
+
+def test_code_endpoint_writes_the_recipe_as_keras(client):
+    r = client.post("/api/code", json={"layers": TINY_LAYERS})
+    assert r.status_code == 200 and "import keras" in r.json()["code"]
+    assert "keras.layers.Conv2D(" in r.json()["code"] and "# 28 -> 13: valid: ceil((28-3+1)/2) = 13" in r.json()["code"]
+    r = client.post("/api/code?framework=pytorch", json={"preset": "lenet5"})
+    assert r.status_code == 200 and "nn.Conv2d(1, 6" in r.json()["code"]
+    r = client.post("/api/code", json={"preset": "lenet5", "optimizer": "sgd"}, params={"framework": "fortran"})
+    assert r.status_code == 400 and "framework 'fortran': choose one of keras, pytorch" in r.json()["detail"]

@@ -22,6 +22,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Union
 
+import numpy as np
 from torch import nn
 
 from mnistlab import config as C
@@ -76,6 +77,44 @@ class Built:
     macs: int = 0
 
 
+@dataclass(frozen=True)
+class KerasLayer:
+    """One Keras layer, `keras.layers.<name>(**kwargs)`: rendered as code by `export.code`, instantiated
+    by `export.keras`, so the script a learner reads and the exported model are built from one mapping."""
+    name: str
+    kwargs: dict = dataclasses.field(default_factory=dict)
+
+
+# PyTorch's LeakyReLU slope; Keras' "leaky_relu" activation string means slope 0.2, so it is written
+# as its own layer with the slope spelled out.
+_LEAKY = KerasLayer("LeakyReLU", {"negative_slope": nn.LeakyReLU().negative_slope})
+
+
+def _keras_activation(kwargs: dict, name: str) -> list[KerasLayer]:
+    """Put activation `name` into a Keras layer's kwargs; returns the extra layers it needs (leaky_relu)."""
+    if name == "leaky_relu":
+        return [_LEAKY]
+    if name != "linear":
+        kwargs["activation"] = name
+    return []
+
+
+def _module_code(module: nn.Module) -> list[str]:
+    """A built module as plain-PyTorch expressions, one per leaf. Standard modules print as valid code
+    (`Conv2d(1, 16, kernel_size=(5, 5), stride=(2, 2), bias=False)`); mnistlab's two own modules are
+    written as PyTorch's pads, or as the AvgPoolSame class the script defines."""
+    if isinstance(module, nn.Sequential):
+        return [line for child in module for line in _module_code(child)]
+    if isinstance(module, nn.Identity):
+        return []
+    if isinstance(module, Pad):
+        value = "float(\"-inf\")" if module.value == float("-inf") else repr(module.value)
+        return [f"nn.ConstantPad2d({module.pads}, {value})"]
+    if isinstance(module, AvgPoolSame):
+        return [f"AvgPoolSame({module.kernel}, {module.stride}, {module.pads})"]
+    return [f"nn.{module!r}"]
+
+
 def _size(v) -> str:
     h, w = C.pair(v)
     return f"{h}x{w}"
@@ -111,6 +150,22 @@ class Layer:
         """The layer in a few words, e.g. "conv2d(32, 3x3, strides 2x2, same, relu)" or "flatten"."""
         words = self.words(spec)
         return f"{self.type}({', '.join(words)})" if words else self.type
+
+    # -- code generation and Keras weights (mnistlab.export) --------------------------------------
+    def keras(self, spec) -> list[KerasLayer]:
+        """The Keras layer(s) with the same settings, channels last."""
+        raise NotImplementedError
+
+    def torch_code(self, module: nn.Module) -> list[str]:
+        """The module `build` made, as plain-PyTorch expressions (one per `nn.Sequential` entry)."""
+        return _module_code(module)
+
+    def keras_weights(self, module: nn.Module, shape: Shape, order: np.ndarray | None):
+        """(weights of the first Keras layer, in `set_weights` order; the feature order after this layer).
+
+        `order` is None for C x H x W maps and naturally ordered vectors; after a flatten it lists, for each
+        Keras feature (H, W, C order), the PyTorch feature (C, H, W order) it is."""
+        return [], order
 
     def settings_text(self, spec) -> str:
         """Every setting as key=value, e.g. "filters=32 kernel_size=3x3 strides=1x1 padding=same ..."."""
@@ -197,6 +252,20 @@ class Conv2DLayer(Layer):
         params = sum(p.numel() for p in conv.parameters())
         return Built(module, (spec.filters, h, w), arith, params, h * w * spec.filters * kh * kw * shape[0])
 
+    def keras(self, spec):
+        # padding="same" in Keras is TF SAME: the same pads as `same_padding`, odd pixel bottom/right.
+        kwargs = {"filters": spec.filters, "kernel_size": spec.kernel_size, "strides": spec.strides,
+                  "padding": spec.padding}
+        extra = _keras_activation(kwargs, spec.activation)
+        if not spec.use_bias:
+            kwargs["use_bias"] = False
+        return [KerasLayer("Conv2D", kwargs), *extra]
+
+    def keras_weights(self, module, shape, order):
+        conv = next(m for m in module.modules() if isinstance(m, nn.Conv2d))
+        kernel = conv.weight.detach().numpy().transpose(2, 3, 1, 0)  # [out, in, kh, kw] -> [kh, kw, in, out]
+        return [kernel] + ([conv.bias.detach().numpy()] if conv.bias is not None else []), None
+
     def words(self, spec):
         words = [str(spec.filters), _size(spec.kernel_size)]
         words += [f"strides {_size(spec.strides)}"] if C.pair(spec.strides) != (1, 1) else []
@@ -223,6 +292,14 @@ class MaxPool2DLayer(Layer):
             return nn.Sequential(Pad(pads, float("-inf")), nn.MaxPool2d(kernel, stride))
         return nn.MaxPool2d(kernel, stride)
 
+    keras_name = "MaxPooling2D"
+
+    def keras(self, spec):
+        kwargs = {"pool_size": spec.pool_size, "padding": spec.padding}
+        if spec.strides is not None:
+            kwargs["strides"] = spec.strides
+        return [KerasLayer(self.keras_name, kwargs)]
+
     def words(self, spec):
         words = [_size(spec.pool_size)]
         words += [f"strides {_size(spec.strides)}"] if spec.strides is not None else []
@@ -232,6 +309,7 @@ class MaxPool2DLayer(Layer):
 @register(C.AvgPool2D)
 class AvgPool2DLayer(MaxPool2DLayer):
     doc = "averages each pool_size window (padded cells do not count)"
+    keras_name = "AveragePooling2D"
 
     def module(self, kernel, stride, pads):
         return AvgPoolSame(kernel, stride, pads) if any(pads) else nn.AvgPool2d(kernel, stride)
@@ -245,6 +323,16 @@ class BatchNormLayer(Layer):
         norm = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
         return Built(norm(shape[0], eps=spec.epsilon, momentum=spec.momentum), shape, (), 2 * shape[0])
 
+    def keras(self, spec):
+        # PyTorch: running = (1 - momentum) * running + momentum * batch; Keras weighs the old value by
+        # its momentum. Epsilon means the same in both. round(): 1 - 0.1 is 0.9, not 0.8999999999999999.
+        return [KerasLayer("BatchNormalization", {"momentum": round(1 - spec.momentum, 12), "epsilon": spec.epsilon})]
+
+    def keras_weights(self, module, shape, order):
+        stats = [module.weight, module.bias, module.running_mean, module.running_var]  # Keras' order
+        stats = [t.detach().numpy() for t in stats]
+        return [w if order is None else w[order] for w in stats], order
+
 
 @register(C.Activation)
 class ActivationLayer(Layer):
@@ -252,6 +340,9 @@ class ActivationLayer(Layer):
 
     def build(self, spec, shape, where):
         return Built(activation(spec.activation), shape)
+
+    def keras(self, spec):
+        return [_LEAKY] if spec.activation == "leaky_relu" else [KerasLayer("Activation", {"activation": spec.activation})]
 
     def words(self, spec):
         return [spec.activation]
@@ -263,6 +354,9 @@ class DropoutLayer(Layer):
 
     def build(self, spec, shape, where):
         return Built(nn.Dropout(spec.rate), shape)
+
+    def keras(self, spec):
+        return [KerasLayer("Dropout", {"rate": spec.rate})]
 
     def words(self, spec):
         return [str(spec.rate)]
@@ -278,6 +372,13 @@ class FlattenLayer(Layer):
             n *= s
         return Built(nn.Flatten(), (n,), (f"{' x '.join(map(str, shape))} = {n}",))
 
+    def keras(self, spec):
+        return [KerasLayer("Flatten")]
+
+    def keras_weights(self, module, shape, order):
+        # PyTorch flattens C x H x W in (c, h, w) order, Keras H x W x C in (h, w, c) order.
+        return [], np.arange(int(np.prod(shape))).reshape(shape).transpose(1, 2, 0).ravel()
+
 
 @register(C.GlobalAvgPool)
 class GlobalAvgPoolLayer(Layer):
@@ -288,6 +389,9 @@ class GlobalAvgPoolLayer(Layer):
             raise MnistlabError(f"{where}: needs a C x H x W feature map but its input is already flat ({shape[0]})")
         return Built(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), (shape[0],),
                      (f"mean over {shape[1]}x{shape[2]} -> {shape[0]}",))
+
+    def keras(self, spec):
+        return [KerasLayer("GlobalAveragePooling2D")]
 
 
 @register(C.Dense)
@@ -303,6 +407,19 @@ class DenseLayer(Layer):
         params = sum(p.numel() for p in linear.parameters())
         return Built(nn.Sequential(linear, activation(spec.activation)), (spec.units,), (), params,
                      shape[0] * spec.units)
+
+    def keras(self, spec):
+        kwargs = {"units": spec.units}
+        extra = _keras_activation(kwargs, spec.activation)
+        if not spec.use_bias:
+            kwargs["use_bias"] = False
+        return [KerasLayer("Dense", kwargs), *extra]
+
+    def keras_weights(self, module, shape, order):
+        linear = module[0]
+        kernel = linear.weight.detach().numpy()  # [out, in]
+        kernel = (kernel if order is None else kernel[:, order]).T  # Keras: [in, out], inputs in its order
+        return [kernel] + ([linear.bias.detach().numpy()] if linear.bias is not None else []), None
 
     def words(self, spec):
         return [str(spec.units)] + ([spec.activation] if spec.activation != "linear" else [])

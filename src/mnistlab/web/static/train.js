@@ -139,6 +139,7 @@ function refreshSummary() {
       $("summary").replaceChildren(summaryTable(r.summary));
       $("summary-totals").textContent =
         `${int(r.summary.total_params)} params · ${int(r.summary.total_macs)} mult-adds per image · ${r.summary.output} head`;
+      refreshCode(seq);
     } catch (e) {
       if (seq !== summarySeq) return;
       showError(e.message);
@@ -146,6 +147,17 @@ function refreshSummary() {
       $("summary").replaceChildren(el("p", { class: "muted" }, "Fix the recipe to see the shapes."));
     }
   }, 150);
+}
+
+// The recipe as a Keras script (/api/code), fetched only while its panel is open.
+async function refreshCode(seq) {
+  if (!$("code-card").open) return;
+  try {
+    const r = await postJSON("/api/code", requestBody());
+    if (seq === summarySeq) $("keras-code").textContent = r.code;
+  } catch (e) {
+    if (seq === summarySeq) $("keras-code").textContent = `# ${e.message}`;
+  }
 }
 
 function showError(text) {
@@ -321,6 +333,12 @@ export async function initTrain() {
   // Enter in a field would submit the form, i.e. start training: only the button does that.
   form.addEventListener("keydown", (e) => e.key === "Enter" && e.target.tagName === "INPUT" && e.preventDefault());
   $("cancel").addEventListener("click", cancel);
+  $("code-card").addEventListener("toggle", () => refreshCode(summarySeq));
+  $("copy-code").addEventListener("click", async () => {
+    await navigator.clipboard.writeText($("keras-code").textContent);
+    $("copy-code").textContent = "Copied";
+    setTimeout(() => { $("copy-code").textContent = "Copy"; }, 1500);
+  });
   window.addEventListener("resize", redraw);
   state.addEventListener("shown", (e) => e.detail === "train" && redraw());
   redraw();
