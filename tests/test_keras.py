@@ -193,3 +193,14 @@ def test_global_average_pooling_exports(small_dataset, tmp_path):
     from mnistlab.export.keras import export_keras
 
     assert export_keras(tmp_path / "run")["max_abs_diff"] <= 1e-4
+
+
+def test_a_model_keras_torch_backend_computes_differently_is_refused_and_not_written(small_dataset, tmp_path):
+    """Keras' torch backend averages copies of the edge pixels into an unevenly padded SAME average pool."""
+    cfg = C.Config(model=C.ModelConfig(layers=(C.Conv2D(4, 3), C.AvgPool2D(3, 2, "same"), C.Flatten(), C.Dense(10))))
+    _trained(cfg, tmp_path / "run", small_dataset)
+    from mnistlab.export.keras import export_keras
+
+    with pytest.raises(MnistlabError, match="differ from PyTorch's .* avgpool2d with padding='same'"):
+        export_keras(tmp_path / "run")
+    assert not (tmp_path / "run" / "model.keras").exists()
