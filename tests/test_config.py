@@ -139,3 +139,24 @@ def test_unknown_preset_and_missing_file(tmp_path):
     bad.write_text("[train\nepochs = 3")
     with pytest.raises(MnistlabError, match="bad.toml: not valid TOML"):
         resolve(config_file=bad)
+
+
+def test_choices_are_read_without_case_and_written_in_lower_case():
+    """The notes write padding='SAME' and activation='ReLU': accept them, write them back in lower case."""
+    text = """
+[model]
+output = "Softmax"
+layers = [{type = "conv2d", padding = "SAME", activation = "ReLU"}, {type = "flatten"}, {type = "dense"}]
+[train]
+optimizer = "Adam"
+schedule = "One_Cycle"
+metrics = ["Accuracy", "F1"]
+"""
+    cfg = Config.from_toml(text)
+    conv = cfg.model.layers[0]
+    assert (conv.padding, conv.activation, cfg.model.output) == ("same", "relu", "softmax")
+    assert (cfg.train.optimizer, cfg.train.schedule, cfg.train.metrics) == ("adam", "one_cycle", ("accuracy", "f1"))
+    assert 'padding = "same"' in cfg.to_toml() and "SAME" not in cfg.to_toml()
+    assert resolve("default", None, dict([parse_assignment("model.layers[0].padding=VALID")])).model.layers[0].padding == "valid"
+    with pytest.raises(MnistlabError, match="model.layers.0..padding = 'SAMEISH': expected one of 'valid', 'same'"):
+        Config.from_dict({"model": {"layers": [{"type": "conv2d", "padding": "SAMEISH"}]}})

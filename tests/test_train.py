@@ -15,7 +15,7 @@ from conftest import REPO, tiny_config
 from safetensors.torch import load_file
 
 from mnistlab.device import threads
-from mnistlab.errors import MnistlabError
+from mnistlab.errors import MnistlabError, MnistlabWarning
 from mnistlab.train import Run, StopTraining, fit
 
 RUN_FILES = {"config.toml", "model.json", "model.safetensors", "checkpoint.safetensors", "metrics.csv",
@@ -238,7 +238,7 @@ def test_validation_size_auto_is_proportional_and_a_big_one_warns(tmp_path, tiny
 
     assert validation_count("auto", 60_000) == 5_000  # MNIST keeps its customary 5,000
     assert validation_count("auto", 8_000) == 667  # not 5,000 of 8,000
-    with pytest.warns(UserWarning, match="holds out more than half of the 8000 training images"):
+    with pytest.warns(MnistlabWarning, match="holds out more than half of the 8000 training images"):
         validation_count(5_000, 8_000)
     cfg = tiny_config(epochs=1).replace(**{"data.validation_size": "auto"})
     result = fit(cfg, tmp_path / "a", dataset=tiny_dataset, progress=False)

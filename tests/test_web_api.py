@@ -359,7 +359,7 @@ def test_mnistlab_serve_binds_loopback_and_says_where(runs_dir, capsys):
         first = lines.get(timeout=60)
         assert first.startswith("mnistlab studio: http://127.0.0.1:") and f"runs from {runs_dir}/" in first, first
         url = first.split()[2]
-        listing = httpx.get(f"{url}/api/runs").json()
+        listing = httpx.get(f"{url}/api/runs", timeout=60).json()  # the app starts its workers first
         assert listing["default"] == "tiny" and listing["runs_dir"] == str(runs_dir)
         # A taken port is a one-line error, not a traceback.
         assert main(["serve", "--runs-dir", str(runs_dir), "--port", url.rsplit(":", 1)[1]]) == 1
@@ -392,3 +392,38 @@ def test_worker_processes_and_threads_give_the_same_answers(runs_dir, tiny_datas
     in_workers, in_threads = answers[2], answers[0]
     np.testing.assert_allclose(in_workers["probabilities"], in_threads["probabilities"], atol=1e-6)
     assert in_workers["features"] == in_threads["features"]
+
+
+def test_layers_endpoint_lists_every_registered_type_with_the_python_defaults(client):
+    from mnistlab.config import LAYER_TYPES
+
+    types = {t["type"]: t for t in client.get("/api/layers").json()["layers"]}
+    assert set(types) == set(LAYER_TYPES)
+    for kind, spec in LAYER_TYPES.items():
+        defaults = {s["name"]: s["default"] for s in types[kind]["settings"]}
+        assert defaults == {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(spec()).items()}, kind
+    conv = {s["name"]: s for s in types["conv2d"]["settings"]}
+    assert conv["padding"]["default"] == "valid" and conv["padding"]["choices"] == ["valid", "same"]
+    assert conv["filters"]["min"] == 1 and conv["kernel_size"]["kind"] == "pair"
+
+
+@pytest.mark.parametrize("layers, status, words", [
+    ([{"type": "conv2d", "padding": "SAME", "kernel_size": 30}], 400, "the network ends with shape 32x28x28"),
+    ([{"type": "conv2d", "kernel_size": "big"}], 400, "model.layers[0].kernel_size = 'big': expected"),
+    ([{"type": "pool"}], 400, "model.layers[0].type = 'pool': expected one of conv2d"),
+    ([{"filters": 3}], 400, "model.layers[0].type = None"),
+    ([3], 422, "layers.0: "),
+])
+def test_layer_mistakes_are_4xx_naming_the_key(client, layers, status, words):
+    r = client.post("/api/summary", json={"layers": layers})
+    assert r.status_code == status and words in r.json()["detail"], r.json()
+
+
+def test_code_endpoint_writes_the_recipe_as_keras(client):
+    r = client.post("/api/code", json={"layers": TINY_LAYERS})
+    assert r.status_code == 200 and "import keras" in r.json()["code"]
+    assert "keras.layers.Conv2D(" in r.json()["code"] and "# 28 -> 13: valid: ceil((28-3+1)/2) = 13" in r.json()["code"]
+    r = client.post("/api/code?framework=pytorch", json={"preset": "lenet5"})
+    assert r.status_code == 200 and "nn.Conv2d(1, 6" in r.json()["code"]
+    r = client.post("/api/code", json={"preset": "lenet5", "optimizer": "sgd"}, params={"framework": "fortran"})
+    assert r.status_code == 400 and "framework 'fortran': choose one of keras, pytorch" in r.json()["detail"]

@@ -15,7 +15,7 @@ import typing
 import warnings
 from pathlib import Path
 
-from mnistlab.errors import MnistlabError
+from mnistlab.errors import MnistlabError, MnistlabWarning
 
 # --------------------------------------------------------------------------------------------
 # Config from flags: defaults < preset (--model) < --config FILE < flags
@@ -58,9 +58,9 @@ def add_config_flags(p: argparse.ArgumentParser, training: bool = True) -> None:
         p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto = CUDA when present, else CPU")
 
 
-def config_from_args(args):
+def config_overrides(args) -> dict:
+    """The flags and --set assignments as dotted config keys."""
     from mnistlab.config import parse_assignment
-    from mnistlab.presets import resolve
 
     overrides = {}
     for dest, key in FLAG_KEYS.items():
@@ -70,7 +70,13 @@ def config_from_args(args):
     for text in args.set:
         key, value = parse_assignment(text)
         overrides[key] = value
-    return resolve(args.model, args.config, overrides)
+    return overrides
+
+
+def config_from_args(args):
+    from mnistlab.presets import resolve
+
+    return resolve(args.model, args.config, config_overrides(args))
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,6 +177,16 @@ def cmd_predict(args) -> int:
 
 
 def cmd_export(args) -> int:
+    if args.format == "keras":
+        from mnistlab.export.keras import export_keras
+
+        info = export_keras(args.run, args.out)
+        h, w, c = info["input_shape"]
+        print(json.dumps(info, indent=2) if args.json else
+              f"wrote {info['path']} ({info['bytes'] / 1024:.0f} KiB): float32 N x {h} x {w} x {c} (channels last) "
+              f"in 0..1 -> {info['head']} probabilities; matches PyTorch to {info['max_abs_diff']:.1e} on Keras' "
+              f"{info['backend']} backend")
+        return 0
     from mnistlab.export import export_onnx
 
     info = export_onnx(args.run, args.out)
@@ -181,6 +197,32 @@ def cmd_export(args) -> int:
         print(f"wrote {info['path']} ({info['bytes'] / 1024:.0f} KiB): pixels N x {shape} in 0..1 -> logits; "
               f"head {info['head']} and class names in its metadata; "
               f"onnxruntime matches PyTorch to {info['max_abs_diff']:.1e}")
+    return 0
+
+
+def cmd_code(args) -> int:
+    from mnistlab.export.code import generate
+    from mnistlab.data import dataset_spec
+    from mnistlab.files import write_text
+    from mnistlab.runfolder import Run
+
+    if args.run:
+        if args.config or args.model:
+            raise MnistlabError("give either a RUN folder or --config/--model, not both")
+        run = Run.open(args.run)
+        cfg = run.config.replace(**config_overrides(args))  # train's flags and --set apply on top
+        shape, n, title = run.input_shape, len(run.classes), f"run {run.name}"
+    else:
+        cfg = config_from_args(args)
+        shape, n = dataset_spec(cfg.data.dataset, cfg.data.color)
+        n = args.classes or n
+        title = f"config {args.config}" if args.config else f"preset {args.model or 'default'}"
+    text = generate(cfg, shape, n, args.framework, title)
+    if args.out:
+        write_text(args.out, text)
+        print(f"wrote {args.out}: {args.framework} script for {title}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -370,12 +412,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)
 
-    p = sub.add_parser("export", help="write a run as an ONNX model for onnxruntime and other runtimes")
+    p = sub.add_parser("export", help="write a run as an ONNX model, or a .keras file, checked against PyTorch")
     p.add_argument("run", metavar="RUN")
-    p.add_argument("--format", choices=["onnx"], default="onnx")
-    p.add_argument("--out", metavar="FILE", help="file to write (default RUN/model.onnx)")
+    p.add_argument("--format", choices=["onnx", "keras"], default="onnx")
+    p.add_argument("--out", metavar="FILE", help="file to write (default RUN/model.onnx or RUN/model.keras)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("code", help="a config as one standalone Keras (or PyTorch) training script")
+    p.add_argument("run", metavar="RUN", nargs="?", help="a run folder (or use --config/--model)")
+    add_config_flags(p)
+    p.add_argument("--framework", choices=["keras", "pytorch"], default="keras")
+    p.add_argument("--classes", type=int, metavar="N",
+                   help="number of classes (without a RUN; default: the dataset's own count)")
+    p.add_argument("--out", metavar="FILE.py", help="write the script here (default: print it)")
+    p.set_defaults(func=cmd_code)
 
     p = sub.add_parser("summary", help="each layer's output shape, the arithmetic behind it, params, mult-adds")
     p.add_argument("run", metavar="RUN", nargs="?", help="a run folder (or use --config/--model)")
@@ -472,8 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "name", None) and getattr(args, "config_command", None) == "show":
         args.model = args.model or args.name
     try:
-        with warnings.catch_warnings():  # the library's warnings, as one line each
-            warnings.simplefilter("default")
+        with warnings.catch_warnings():  # mnistlab's own warnings as one line each; no other library's noise
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("default", MnistlabWarning)
             warnings.showwarning = _show_warning
             return args.func(args)
     except MnistlabError as e:

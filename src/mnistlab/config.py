@@ -23,7 +23,6 @@ import tomli_w
 
 from mnistlab.errors import MnistlabError
 
-ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "leaky_relu", "elu", "selu")
 ActivationName = Literal["linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "leaky_relu", "elu", "selu"]
 Padding = Literal["valid", "same"]
 IntOrPair = Union[int, tuple[int, int]]
@@ -149,11 +148,6 @@ class DataConfig:
 class ModelConfig:
     output: Literal["softmax", "sigmoid"] = "softmax"  # the head that turns logits into probabilities
     layers: tuple[LayerSpec, ...] = DEFAULT_LAYERS
-
-
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adadelta")
-SCHEDULES = ("constant", "step", "cosine", "one_cycle")
-METRICS = ("accuracy", "top5_accuracy", "precision", "recall", "f1")
 
 
 @dataclass(frozen=True)
@@ -342,8 +336,9 @@ def _coerce(annotation: Any, value: Any, path: str) -> Any:
     """Return `value` as `annotation` describes, or raise _Mismatch."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is Literal:
-        if value in args:
-            return value
+        # The notes write VALID/SAME and ReLU: choices are matched without case and kept in lower case.
+        if isinstance(value, str) and value.lower() in args:
+            return value.lower()
         raise _Mismatch
     if origin in (Union, types.UnionType):
         for arg in args:
@@ -434,14 +429,15 @@ def _from_plain(cls: type, d: Any, path: str) -> Any:
 def _layers_from_plain(layers: Any, path: str) -> tuple:
     if not isinstance(layers, list) or not layers:
         raise MnistlabError(f"{path}: expected a non-empty list of [[model.layers]] tables")
-    out = []
-    for i, layer in enumerate(layers):
-        where = f"{path}[{i}]"
-        kind = layer.get("type") if isinstance(layer, dict) else None
-        if kind not in LAYER_TYPES:
-            raise MnistlabError(f"{where}.type = {kind!r}: expected one of {', '.join(LAYER_TYPES)}")
-        out.append(_from_plain(LAYER_TYPES[kind], layer, where))
-    return tuple(out)
+    return tuple(layer_from_dict(layer, f"{path}[{i}]") for i, layer in enumerate(layers))
+
+
+def layer_from_dict(layer: Any, where: str = "layer") -> LayerSpec:
+    """`{"type": "conv2d", "filters": 8}` -> Conv2D(filters=8), checked like every other key."""
+    kind = layer.get("type") if isinstance(layer, dict) else None
+    if kind not in LAYER_TYPES:
+        raise MnistlabError(f"{where}.type = {kind!r}: expected one of {', '.join(LAYER_TYPES)}")
+    return _from_plain(LAYER_TYPES[kind], layer, where)
 
 
 def pair(v: IntOrPair) -> tuple[int, int]:

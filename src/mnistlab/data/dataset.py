@@ -27,7 +27,7 @@ from mnistlab.data.download import FileRecord, cache_dir, locate_files
 from mnistlab.data.idx import read_idx
 from mnistlab.data.images import resize
 from mnistlab.data.sources import IMAGE_SUFFIXES, Source, class_folders, get_source
-from mnistlab.errors import MnistlabError
+from mnistlab.errors import MnistlabError, MnistlabWarning
 from mnistlab.files import atomic_path
 
 COLORS = ("grayscale", "rgb")
@@ -200,7 +200,7 @@ def validation_count(setting: int | str, n_train: int) -> int:
     if n > n_train / 2:
         warnings.warn(f"data.validation_size = {n} holds out more than half of the {n_train} training images; "
                       f"the model trains on {n_train - n} (\"auto\" would keep {round(n_train * VALIDATION_FRACTION)})",
-                      stacklevel=2)
+                      MnistlabWarning, stacklevel=2)
     return n
 
 

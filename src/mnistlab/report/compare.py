@@ -13,9 +13,10 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from mnistlab.config import layer_from_dict
 from mnistlab.errors import MnistlabError
 from mnistlab.files import write_bytes, write_text
-from mnistlab.models import summarize
+from mnistlab.models import describe, summarize
 from mnistlab.report import figures as F
 from mnistlab.report import html as H
 from mnistlab.runfolder import Run
@@ -52,32 +53,8 @@ def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
 
 
 def describe_layers(layers: list[dict]) -> str:
-    """A layer stack in one line, e.g. "conv2d(32, 3x3, relu) maxpool2d(2) flatten dense(10)"."""
-    words = []
-    for layer in layers:
-        kind, args = layer["type"], []
-        if kind == "conv2d":
-            args = [layer["filters"], _size(layer["kernel_size"])]
-            args += [f"strides {_size(layer['strides'])}"] if layer["strides"] != 1 else []
-        elif kind in ("maxpool2d", "avgpool2d"):
-            args = [_size(layer["pool_size"])]
-            args += [f"strides {_size(layer['strides'])}"] if layer.get("strides") is not None else []
-        elif kind == "dense":
-            args = [layer["units"]]
-        elif kind == "dropout":
-            args = [layer["rate"]]
-        elif kind == "activation":
-            args = [layer["activation"]]
-        if layer.get("padding") == "same":
-            args.append("same")
-        if kind in ("conv2d", "dense") and layer["activation"] != "linear":
-            args.append(layer["activation"])
-        words.append(f"{kind}({', '.join(map(str, args))})" if args else kind)
-    return " ".join(words)
-
-
-def _size(v) -> str:
-    return "x".join(map(str, v)) if isinstance(v, (list, tuple)) else f"{v}x{v}"
+    """A layer stack in one line, e.g. "conv2d(32, 3x3, relu) maxpool2d(2x2) flatten dense(10)"."""
+    return " ".join(describe(layer_from_dict(layer)) for layer in layers)
 
 
 def _show(v) -> str:

@@ -11,14 +11,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mnistlab import config as C
 from mnistlab.data import Dataset, load_dataset
 from mnistlab.data.dataset import first_of_each_class
 from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import metrics_from_logits, predict_logits, probabilities
 from mnistlab.files import write_bytes, write_text
-from mnistlab.models import LayerInfo, Network, map_stages, summarize
+from mnistlab.models import LayerInfo, Network, layer, map_stages, summarize
 from mnistlab.report import figures as F
 from mnistlab.report import html as H
 from mnistlab.runfolder import Run
@@ -129,10 +128,10 @@ def _mistakes(ds, logits, probs, classes, head) -> F.Picture | None:
 
 def _filters(model: Network) -> list[F.Picture]:
     pictures, explained = [], set()  # each kind of picture is explained once, under its first instance
-    for info, layer in zip(model.infos, model.layers):
+    for info, module in zip(model.infos, model.layers):
         if info.type != "conv2d":
             continue
-        conv = next(m for m in layer.modules() if isinstance(m, torch.nn.Conv2d))
+        conv = next(m for m in module.modules() if isinstance(m, torch.nn.Conv2d))
         weight = conv.weight.detach().float().cpu().numpy()
         fig = F.filters_figure(weight, f"layer {info.index} conv2d")
         first = weight.shape[1] in (1, 3)
@@ -148,17 +147,6 @@ def _filters(model: Network) -> list[F.Picture]:
     return pictures
 
 
-def _describe(spec) -> str:
-    """A layer's settings in a few words, for a row title."""
-    if spec.type == "conv2d":
-        (kh, kw), (sh, sw) = C.pair(spec.kernel_size), C.pair(spec.strides)
-        act = "" if spec.activation == "linear" else f", {spec.activation}"
-        return f"{spec.filters} filters {kh}x{kw}, strides {sh}x{sw}, padding {spec.padding}{act}"
-    (ph, pw) = C.pair(spec.pool_size)
-    (sh, sw) = C.pair(spec.strides if spec.strides is not None else spec.pool_size)
-    return f"{ph}x{pw}, strides {sh}x{sw}, padding {spec.padding}"
-
-
 def feature_stages(infos: list[LayerInfo], specs, outputs: list[torch.Tensor]) -> list[tuple[str, torch.Tensor]]:
     """(row title, output [N, C, h, w]) for each conv and pooling layer, given `network.features(x)`.
     A conv's maps are taken after the batchnorm/activation layers right behind it: what the next layer sees."""
@@ -169,7 +157,8 @@ def feature_stages(infos: list[LayerInfo], specs, outputs: list[torch.Tensor]) -
                         for k in range(i + 1, j + 1))
         shape = " x ".join(map(str, info.output_shape))
         arith = ", ".join(info.arithmetic)
-        stages.append((f"layer {i} {info.type}{extra} ({_describe(specs[i])})  ->  {shape}   since {arith}",
+        settings = ", ".join(layer(info.type).words(specs[i]))  # the registry's one-line description
+        stages.append((f"layer {i} {info.type}{extra} ({settings})  ->  {shape}   since {arith}",
                        outputs[j]))
     return stages
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from mnistlab import distributed
 from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
+from mnistlab.data.augment import augment
 from mnistlab.data.dataset import pixel_stats, validation_count
 from mnistlab.device import autocast_dtype, select_device, threads
 from mnistlab.errors import MnistlabError
@@ -55,19 +55,6 @@ class StopTraining(Exception):
 
 def epoch_seed(seed: int, epoch: int) -> int:
     return seed * _EPOCH_SEED_STRIDE + epoch
-
-
-def augment(x: torch.Tensor, shift: int, rotation: float, generator: torch.Generator) -> torch.Tensor:
-    """Random shifts (pixels) and rotations (degrees) of a batch [N, C, H, W], as one affine resample."""
-    n, _, h, w = x.shape
-    angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(rotation)
-    # affine_grid works in [-1, 1] coordinates: a shift of s pixels is 2*s/size there.
-    tx = torch.randint(-shift, shift + 1, (n,), generator=generator) * 2.0 / w
-    ty = torch.randint(-shift, shift + 1, (n,), generator=generator) * 2.0 / h
-    cos, sin = angle.cos(), angle.sin()
-    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1).to(x)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
 
 
 @dataclass

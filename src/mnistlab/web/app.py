@@ -4,7 +4,9 @@
     GET  /api/runs                  run folders with their results; GET /api/runs/{name} for one in full
     POST /api/predict?run=NAME      image bytes (or a multipart `file`) -> probabilities, input, feature maps
     GET  /api/presets               the preset recipes, to start the training form from
+    GET  /api/layers                every layer type with its settings, defaults and choices (the form's fields)
     POST /api/summary               a recipe -> layer shapes and their arithmetic, or the reason it cannot work
+    POST /api/code?framework=keras  a recipe -> a standalone Keras (or PyTorch) training script
     POST /api/train                 start a training job (202); 409 while another one runs
     GET  /api/train/{id}/events     the job's progress as Server-Sent Events
     POST /api/train/{id}/cancel     stop it
@@ -28,7 +30,8 @@ from starlette.datastructures import UploadFile
 
 from mnistlab.config import Config
 from mnistlab.errors import MnistlabError
-from mnistlab.models import format_summary, summarize
+from mnistlab.export.code import generate
+from mnistlab.models import LAYERS, format_summary, summarize
 from mnistlab.presets import PRESETS, preset
 from mnistlab.runfolder import Run, default_run_dir, is_run, weights_stamp
 from mnistlab.web.guards import LOOPBACK_HOSTS, RequestGuard
@@ -130,6 +133,12 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         """The preset recipes as full configs (the form starts from one)."""
         return {"presets": [{"name": n, "doc": _preset_doc(n), "config": preset(n).to_dict()} for n in PRESETS]}
 
+    @app.get("/api/layers", tags=["train"])
+    def layer_types():
+        """Every layer type the recipe can use: its settings with kind, default, choices and range."""
+        return {"layers": [{"type": kind.type, "doc": kind.doc, "settings": [s.to_dict() for s in kind.settings()]}
+                           for kind in LAYERS.values()]}
+
     @app.post("/api/summary", tags=["train"])
     def summary(body: ModelSettings):
         """The resolved config and each layer's output shape with its arithmetic; 400 with the reason if
@@ -137,6 +146,13 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         config = body.to_config()
         s = summarize(config.model, *jobs.input_spec(config))
         return {"summary": s, "text": format_summary(s), "config": config.to_dict(), "toml": config.to_toml()}
+
+    @app.post("/api/code", tags=["train"])
+    def code(body: ModelSettings, framework: str = Query("keras", description="keras or pytorch")):
+        """The recipe as one standalone training script (what `mnistlab code` writes); 400 with the reason if
+        a setting has no faithful Keras equivalent."""
+        config = body.to_config()
+        return {"framework": framework, "code": generate(config, *jobs.input_spec(config), framework, f"preset {body.preset} as edited in the studio")}
 
     @app.post("/api/train", tags=["train"], status_code=202)
     def train(body: TrainRequest):

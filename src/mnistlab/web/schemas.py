@@ -7,14 +7,12 @@ the same one-line messages (`model.layers[2].kernel_size = 0 is out of range ...
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mnistlab.config import Config
 from mnistlab.presets import resolve
-
-IntOrPair = int | list[int]
 
 # request field -> config key
 SETTINGS = {
@@ -25,33 +23,17 @@ SETTINGS = {
 }
 
 
-class Layer(BaseModel):
-    """One entry of the layer list; give only the settings its type takes (the rest keep Keras' defaults)."""
-
-    model_config = ConfigDict(extra="forbid")
-    type: Literal["conv2d", "maxpool2d", "avgpool2d", "batchnorm", "activation", "dropout", "flatten",
-                  "global_avg_pool", "dense"]
-    filters: int | None = None
-    kernel_size: IntOrPair | None = None
-    strides: IntOrPair | None = None
-    padding: Literal["valid", "same"] | None = None
-    activation: str | None = None
-    use_bias: bool | None = None
-    pool_size: IntOrPair | None = None
-    rate: float | None = None
-    units: int | None = None
-    momentum: float | None = None
-    epsilon: float | None = None
-
-
 class ModelSettings(BaseModel):
     """A recipe: a preset, with any of its settings replaced. Unset fields keep the preset's values."""
 
     model_config = ConfigDict(extra="forbid")
     preset: str = Field("default", description="the recipe to start from (see /api/presets)")
-    layers: list[Layer] | None = Field(None, description="replaces the preset's layer list")
-    output: Literal["softmax", "sigmoid"] | None = Field(None, description="the head turning logits into probabilities")
-    loss: Literal["auto", "cross_entropy", "binary_cross_entropy"] | None = None
+    # Each layer is checked by Config.from_dict against the layer registry (GET /api/layers lists the
+    # types and their settings), so a mistake is named like the CLI names it: model.layers[2].kernel_size.
+    layers: list[dict[str, Any]] | None = Field(None, description="replaces the preset's layer list; "
+                                                "see /api/layers for each type's settings")
+    output: str | None = Field(None, description="the head turning logits into probabilities: softmax or sigmoid")
+    loss: str | None = Field(None, description="auto, cross_entropy or binary_cross_entropy")
     epochs: int | None = None
     batch_size: int | None = None
     shuffle: bool | None = None
@@ -69,7 +51,8 @@ class ModelSettings(BaseModel):
         if self.output is not None and self.loss is None:
             overrides["train.loss"] = "auto"  # the preset's loss fits the preset's head, not necessarily this one
         if self.layers is not None:
-            overrides["model.layers"] = [layer.model_dump(exclude_none=True) for layer in self.layers]
+            # null means "the default", as an absent key does (TOML has no null)
+            overrides["model.layers"] = [{k: v for k, v in layer.items() if v is not None} for layer in self.layers]
         return resolve(self.preset, None, overrides)
 
 

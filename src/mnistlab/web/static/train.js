@@ -7,31 +7,10 @@ import { api, el, int, pct, postJSON, seconds, state, summaryTable } from "./uti
 
 const $ = (id) => document.getElementById(id);
 const form = $("train-form");
-const ACTIVATIONS = ["linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "leaky_relu", "elu", "selu"];
-// Which settings each layer type shows, and the values a newly added layer starts with.
-const LAYER_FIELDS = {
-  conv2d: ["filters", "kernel_size", "strides", "padding", "activation"],
-  maxpool2d: ["pool_size", "strides", "padding"],
-  avgpool2d: ["pool_size", "strides", "padding"],
-  batchnorm: [],
-  activation: ["activation"],
-  dropout: ["rate"],
-  flatten: [],
-  global_avg_pool: [],
-  dense: ["units", "activation"],
-};
-const NEW_LAYER = {
-  conv2d: { filters: 32, kernel_size: 3, strides: 1, padding: "same", activation: "relu" },
-  maxpool2d: { pool_size: 2 },
-  avgpool2d: { pool_size: 2 },
-  batchnorm: {},
-  activation: { activation: "relu" },
-  dropout: { rate: 0.25 },
-  flatten: {},
-  global_avg_pool: {},
-  dense: { units: 64, activation: "relu" },
-};
-const PAIRS = ["kernel_size", "strides", "pool_size"]; // an int, or "3x5" for [height, width]
+// Each layer type's settings (kind, default, choices, range) come from the layer registry: /api/layers.
+let layerTypes = {};
+const newLayer = (type) => ({ type, ...Object.fromEntries(
+  layerTypes[type].settings.filter((f) => f.default !== null).map((f) => [f.name, f.default])) });
 const COLORS = { step: "#a5b4fc", train: "#4f46e5", val: "#f59e0b" };
 
 let presets = [];
@@ -52,26 +31,26 @@ function parsePair(text) {
   return parts.length === 1 ? parts[0] : parts;
 }
 
-function fieldInput(layer, name) {
+function fieldInput(layer, field) {
+  const { name, kind } = field;
   const update = (value) => {
     if (value === null || value === "" || Number.isNaN(value)) delete layer[name];
     else layer[name] = value;
     refreshSummary();
   };
   let input;
-  if (name === "padding") {
-    input = el("select", {}, ...["valid", "same"].map((p) => el("option", { selected: layer.padding === p }, p)));
-    if (!layer.padding) input.value = "valid";
+  if (kind === "choice") {
+    input = el("select", {}, ...field.choices.map((c) => el("option", { selected: (layer[name] ?? field.default) === c }, c)));
     input.addEventListener("change", () => update(input.value));
-  } else if (name === "activation") {
-    input = el("select", {}, ...ACTIVATIONS.map((a) => el("option", { selected: (layer.activation ?? "linear") === a }, a)));
-    input.addEventListener("change", () => update(input.value));
-  } else if (PAIRS.includes(name)) {
-    input = el("input", { value: showPair(layer[name]), size: 4, placeholder: name === "strides" && layer.type !== "conv2d" ? "pool" : "" });
+  } else if (kind === "bool") {
+    input = el("input", { type: "checkbox", checked: layer[name] ?? field.default });
+    input.addEventListener("change", () => update(input.checked));
+  } else if (kind === "pair") { // an int, or "3x5" for [height, width]
+    input = el("input", { value: showPair(layer[name]), size: 4, placeholder: field.optional ? "pool" : "" });
     input.addEventListener("input", () => update(parsePair(input.value)));
   } else {
-    const isRate = name === "rate";
-    input = el("input", { type: "number", min: isRate ? 0 : 1, max: isRate ? 0.99 : undefined, step: isRate ? 0.05 : 1, value: layer[name] ?? "" });
+    const step = kind === "int" ? 1 : field.max !== null && field.max <= 1 ? 0.05 : "any";
+    input = el("input", { type: "number", min: field.min ?? undefined, max: field.max ?? undefined, step, value: layer[name] ?? "" });
     input.addEventListener("input", () => update(input.value === "" ? null : Number(input.value)));
   }
   input.name = `layer-${name}`;
@@ -80,9 +59,9 @@ function fieldInput(layer, name) {
 
 function renderLayers() {
   $("layers").replaceChildren(...layers.map((layer, i) => {
-    const type = el("select", { "aria-label": `layer ${i} type` }, ...Object.keys(LAYER_FIELDS).map((t) => el("option", { selected: layer.type === t }, t)));
+    const type = el("select", { "aria-label": `layer ${i} type` }, ...Object.keys(layerTypes).map((t) => el("option", { selected: layer.type === t }, t)));
     type.addEventListener("change", () => {
-      layers[i] = { type: type.value, ...NEW_LAYER[type.value] };
+      layers[i] = newLayer(type.value);
       renderLayers();
     });
     const move = (d) => () => {
@@ -95,26 +74,18 @@ function renderLayers() {
       layers.splice(i, 1);
       renderLayers();
     };
-    const fields = LAYER_FIELDS[layer.type].map((name) => fieldInput(layer, name));
+    const fields = layerTypes[layer.type].settings.map((field) => fieldInput(layer, field));
     return el("li", { class: "layer", dataset: { type: layer.type } },
       el("span", { class: "layer-index" }, String(i)),
       el("div", { class: "layer-fields" },
         el("label", { class: "layer-field layer-kind" }, el("span", {}, "type"), type),
-        fields.length ? fields : el("span", { class: "muted small layer-note" }, layerNote(layer.type))),
+        fields.length ? fields : el("span", { class: "muted small layer-note" }, layerTypes[layer.type].doc)),
       el("div", { class: "layer-buttons" },
         el("button", { type: "button", class: "icon", title: "move up", "aria-label": "move up", onclick: move(-1), disabled: i === 0 }, "↑"),
         el("button", { type: "button", class: "icon", title: "move down", "aria-label": "move down", onclick: move(1), disabled: i === layers.length - 1 }, "↓"),
         el("button", { type: "button", class: "icon danger", title: "remove", "aria-label": "remove layer", onclick: remove }, "✕")));
   }));
   refreshSummary();
-}
-
-function layerNote(type) {
-  return {
-    batchnorm: "normalises each channel over the batch",
-    flatten: "C × H × W → one vector",
-    global_avg_pool: "mean of each channel → one vector",
-  }[type] ?? "";
 }
 
 // -- the form ------------------------------------------------------------------------------------------
@@ -168,6 +139,7 @@ function refreshSummary() {
       $("summary").replaceChildren(summaryTable(r.summary));
       $("summary-totals").textContent =
         `${int(r.summary.total_params)} params · ${int(r.summary.total_macs)} mult-adds per image · ${r.summary.output} head`;
+      refreshCode(seq);
     } catch (e) {
       if (seq !== summarySeq) return;
       showError(e.message);
@@ -175,6 +147,17 @@ function refreshSummary() {
       $("summary").replaceChildren(el("p", { class: "muted" }, "Fix the recipe to see the shapes."));
     }
   }, 150);
+}
+
+// The recipe as a Keras script (/api/code), fetched only while its panel is open.
+async function refreshCode(seq) {
+  if (!$("code-card").open) return;
+  try {
+    const r = await postJSON("/api/code", requestBody());
+    if (seq === summarySeq) $("keras-code").textContent = r.code;
+  } catch (e) {
+    if (seq === summarySeq) $("keras-code").textContent = `# ${e.message}`;
+  }
 }
 
 function showError(text) {
@@ -326,8 +309,9 @@ function redraw() {
 
 export async function initTrain() {
   presets = (await api("/api/presets")).presets;
+  layerTypes = Object.fromEntries((await api("/api/layers")).layers.map((t) => [t.type, t]));
   $("preset").replaceChildren(...presets.map((p) => el("option", { value: p.name }, p.name)));
-  $("new-layer-type").replaceChildren(...Object.keys(LAYER_FIELDS).map((t) => el("option", {}, t)));
+  $("new-layer-type").replaceChildren(...Object.keys(layerTypes).map((t) => el("option", {}, t)));
   // Quick-demo data settings; the recipe itself is the preset's.
   const f = form.elements;
   f.dataset.value = "mnist";
@@ -340,7 +324,7 @@ export async function initTrain() {
   $("add-layer").addEventListener("click", () => {
     const type = $("new-layer-type").value;
     const at = layers.length && layers[layers.length - 1].type === "dense" ? layers.length - 1 : layers.length;
-    layers.splice(at, 0, { type, ...NEW_LAYER[type] });
+    layers.splice(at, 0, newLayer(type));
     renderLayers();
   });
   form.addEventListener("input", (e) => !e.target.name.startsWith("layer-") && e.target.name !== "name" && refreshSummary());
@@ -349,6 +333,12 @@ export async function initTrain() {
   // Enter in a field would submit the form, i.e. start training: only the button does that.
   form.addEventListener("keydown", (e) => e.key === "Enter" && e.target.tagName === "INPUT" && e.preventDefault());
   $("cancel").addEventListener("click", cancel);
+  $("code-card").addEventListener("toggle", () => refreshCode(summarySeq));
+  $("copy-code").addEventListener("click", async () => {
+    await navigator.clipboard.writeText($("keras-code").textContent);
+    $("copy-code").textContent = "Copied";
+    setTimeout(() => { $("copy-code").textContent = "Copy"; }, 1500);
+  });
   window.addEventListener("resize", redraw);
   state.addEventListener("shown", (e) => e.detail === "train" && redraw());
   redraw();
