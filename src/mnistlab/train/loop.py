@@ -109,13 +109,13 @@ class Training:
     state: TrainState
     callbacks: list[Callback]
     progress: bool
-    started: float = field(default_factory=time.perf_counter)
+    started: float  # perf_counter() when this process began preparing: the run's seconds include set-up
 
     # -- prepare --------------------------------------------------------------------------------
     @classmethod
     def prepare(cls, config: Config, out: Path, dataset: Dataset | None, resume: bool, progress: bool,
                 callbacks: list[Callback]) -> Training:
-        tc, dc = config.train, config.data
+        started, tc, dc = time.perf_counter(), config.train, config.data
         ddp, device = distributed.setup(select_device(tc.device))  # a single process outside torchrun
         progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
         previous = _check_folder(out, config, resume) if ddp.is_main else None
@@ -134,11 +134,12 @@ class Training:
         optimizer = make_optimizer(model.parameters(), tc)
         steps_per_epoch = ddp.steps_per_epoch(len(train_x), tc.batch_size)
         schedule = make_schedule(optimizer, steps_per_epoch, tc)
+        params = sum(p.numel() for p in model.parameters())
 
         run, state = None, TrainState()
         if ddp.is_main:
             meta = RunMeta(dataset=ds.name, classes=tuple(ds.classes), input_shape=tuple(ds.input_shape),
-                           output=config.model.output, params=sum(p.numel() for p in model.parameters()),
+                           output=config.model.output, params=params,
                            mean=mean and tuple(mean), std=std and tuple(std), preprocess=_preprocess(ds.name),
                            validation_size=n_val, threads=torch.get_num_threads())
             run = Run.create(out, config, previous.meta if previous else meta)
@@ -151,10 +152,9 @@ class Training:
         # nothing measurable and keeps no 4x larger float copy (plus its per-epoch shuffle) in memory
         x = train_x.to(device).contiguous(memory_format=torch.channels_last)
         t = cls(config, run, ddp, device, model, train_model, optimizer, schedule, ds, (x, train_y.to(device)), val,
-                steps_per_epoch, state, callbacks if ddp.is_main else [], progress)
-        t.emit({"event": "start", "epochs": tc.epochs, "steps_per_epoch": steps_per_epoch,
-                "train_size": len(train_x), "validation_size": n_val, "params": sum(p.numel() for p in model.parameters()),
-                "device": str(device), "resumed_from": state.epoch})
+                steps_per_epoch, state, callbacks if ddp.is_main else [], progress, started)
+        t.emit({"event": "start", "epochs": tc.epochs, "steps_per_epoch": steps_per_epoch, "train_size": len(train_x),
+                "validation_size": n_val, "params": params, "device": str(device), "resumed_from": state.epoch})
         return t
 
     # -- one epoch ------------------------------------------------------------------------------
