@@ -26,6 +26,23 @@ FLAG_KEYS = {
 }
 
 
+def whole_number(text: str) -> int:
+    """An int flag that also takes 1e3 or 100_000; its range is the config's to check (one line naming the key)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    import decimal
+
+    try:
+        value = decimal.Decimal(text.replace("_", ""))  # exact: 1e29 is 10**29, not the nearest float
+    except decimal.InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not value.is_finite() or value != value.to_integral_value() or abs(value) > 10**100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(value)
+
+
 def add_config_flags(p: argparse.ArgumentParser, training: bool = True) -> None:
     p.add_argument("--config", metavar="FILE", help="TOML config file (sections [data], [model], [train])")
     p.add_argument("--model", metavar="NAME", help="preset recipe to start from (see `mnistlab config list`)")
@@ -34,14 +51,14 @@ def add_config_flags(p: argparse.ArgumentParser, training: bool = True) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any config key, e.g. --set train.label_smoothing=0.1 --set model.layers[0].filters=16")
     if training:
-        p.add_argument("--epochs", type=int)
-        p.add_argument("--batch-size", type=int)
+        p.add_argument("--epochs", type=whole_number)
+        p.add_argument("--batch-size", type=whole_number)
         p.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
                        help="reshuffle the training set every epoch")
         p.add_argument("--optimizer")
         p.add_argument("--learning-rate", type=float)
         p.add_argument("--target-accuracy", type=float, help="stop once validation accuracy reaches this")
-        p.add_argument("--seed", type=int)
+        p.add_argument("--seed", type=whole_number)
         p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto = CUDA when present, else CPU")
 
 

@@ -7,12 +7,15 @@ fsync, then `os.replace`, which is atomic on POSIX and Windows).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from mnistlab.errors import MnistlabError
 
 
 @contextlib.contextmanager
@@ -28,8 +31,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         with open(tmp, "rb+") as f:  # flush to disk before the rename makes it visible
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except Exception as e:
+        if _disk_full(e):  # the old file is untouched: say so in one line rather than a writer's traceback
+            kept = f"the previous {path.name} is kept" if path.exists() else "nothing was written"
+            raise MnistlabError(f"{path}: the disk is full (no space left on device); {kept}; "
+                                "free some space and run the command again") from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _disk_full(e: BaseException) -> bool:
+    """ENOSPC/EDQUOT as an OSError, or inside the text of a writer's own error (safetensors, PIL)."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(e)
+    return "No space left on device" in text or "os error 28" in text or "Disk quota exceeded" in text
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -32,7 +32,8 @@ from mnistlab.data.dataset import validation_count
 from mnistlab.device import autocast_dtype, select_device, threads
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
-from mnistlab.models import build_model, infer
+from mnistlab.models import build_model
+from mnistlab.resources import check_memory, check_threads, usable_cores
 from mnistlab.runfolder import CHECKPOINT, RESULT, Run, RunMeta, step_position
 from mnistlab.train.checkpoint import load_checkpoint, save_checkpoint
 from mnistlab.train.optim import make_optimizer, make_schedule
@@ -98,7 +99,9 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     """
     # An explicit train.threads, or the count a resumed run started with (float sums depend on it), is
     # used while training and the caller's setting restored afterwards.
-    wanted = config.train.threads or (_recorded_threads(out) if resume else 0)
+    if config.train.threads:
+        check_threads(config.train.threads)
+    wanted = config.train.threads or min(_recorded_threads(out) if resume else 0, usable_cores())
     with threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
         t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks))
         stop_reason = None
@@ -139,7 +142,8 @@ class Training:
         progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
         previous = _check_folder(out, config, resume) if ddp.is_main else None
         ds = dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress)
-        infer(config.model, ds.input_shape, ds.num_classes)  # an impossible stack fails before any other work
+        # an impossible stack, or one larger than this machine's memory, fails before any allocation
+        check_memory(config, ds.input_shape, ds.num_classes, _device_memory(device))
         _check_metrics(config, ds)
         n_val = validation_count(dc.validation_size, len(ds.train_images))
         (train_x, train_y), val = split_validation(ds.train_images, ds.train_labels, n_val)
@@ -328,6 +332,11 @@ class Training:
 # -- checks before training ------------------------------------------------------------------------
 def _check_folder(out: Path, config: Config, resume: bool) -> Run | None:
     """The run being resumed (checked against `config`), or None for a new run in a free folder."""
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise MnistlabError(f"{folder} is a file, not a folder; give --out a new folder name (or move the file)")
+            break
     if not resume:
         if (out / "model.json").exists():
             raise MnistlabError(f"{out} already holds a run; pick another --out, or continue it with --resume {out}")
@@ -373,6 +382,13 @@ def _recorded_threads(out) -> int:
         return Run.open(out).meta.threads
     except MnistlabError:
         return 0  # _check_folder says what is wrong with the folder
+
+
+def _device_memory(device: torch.device) -> int | None:
+    """Free memory of a GPU; None on the CPU (then `check_memory` asks the operating system)."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    return None
 
 
 def _cuda_devices(device: str) -> list[int]:

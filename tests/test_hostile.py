@@ -1,0 +1,138 @@
+"""Hostile and clumsy input (issue 10): every one is refused in one line naming the problem and the fix,
+with a non-zero exit, and nothing is lost: no traceback, no half-written file, no runaway allocation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from conftest import tiny_config
+
+from mnistlab.cli import main
+from mnistlab.config import Config
+from mnistlab.errors import MnistlabError
+
+
+def run_cli(*argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(code, err, *fragments):
+    assert code == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mnistlab: error: "), err
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def tiny_toml(tmp_path_factory, tiny_idx_dir):
+    path = tmp_path_factory.mktemp("cfg") / "tiny.toml"
+    path.write_text(tiny_config(epochs=1).replace(**{"data.dataset": f"idx:{tiny_idx_dir}"}).to_toml())
+    return path
+
+
+# -- 1. config and CLI ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, words", [
+    (["--learning-rate", "nan"], "train.learning_rate = nan: expected a finite number"),
+    (["--set", "train.learning_rate=inf"], "train.learning_rate = inf: expected a finite number"),
+    (["--set", "train.target_accuracy=nan"], "train.target_accuracy = nan: expected a finite number"),
+    (["--set", "train.weight_decay=-inf"], "train.weight_decay = -inf"),
+    (["--set", "model.layers[4].momentum=nan"], "model.layers[4].momentum = nan"),
+    (["--seed", "1e29"], "train.seed = 100000000000000000000000000000 is out of range"),
+    (["--seed", "100000000000000000000000000000"], "train.seed = 1000000000000000000000000000"),
+    (["--epochs", "1e12"], "train.epochs = 1000000000000 is out of range: it must be at most 2147483647"),
+])
+def test_non_finite_floats_and_huge_ints_are_one_line(argv, words, capsys):
+    code, _, err = run_cli("config", "show", *argv, capsys=capsys)
+    one_line_error(code, err, words)
+
+
+def test_target_accuracy_nan_in_a_file_is_refused(tmp_path, capsys):
+    bad = tmp_path / "nan.toml"
+    bad.write_text("[train]\ntarget_accuracy = nan\n")
+    code, _, err = run_cli("config", "show", "--config", bad, capsys=capsys)
+    one_line_error(code, err, "train.target_accuracy = nan: expected a finite number")
+
+
+def test_a_non_utf8_config_file_names_the_file(tmp_path, capsys):
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes("[train]\n# caf\xe9\nepochs = 2\n".encode("latin-1"))
+    code, _, err = run_cli("train", "--config", bad, "--out", tmp_path / "r", capsys=capsys)
+    one_line_error(code, err, str(bad), "not UTF-8")
+    assert not (tmp_path / "r").exists()
+
+
+def test_threads_above_the_usable_cores_are_refused(tmp_path, tiny_toml, capsys):
+    from mnistlab.resources import usable_cores
+
+    code, _, err = run_cli("train", "--config", tiny_toml, "--set", "train.threads=100000", "--out", tmp_path / "r",
+                           capsys=capsys)
+    one_line_error(code, err, "train.threads = 100000", f"use at most {usable_cores()}")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_model_larger_than_memory_is_refused_before_allocating(tmp_path, tiny_toml, capsys):
+    # 100,000 filters twice: ~90 billion parameters, hundreds of GiB. Sized on the meta device, refused at once.
+    code, _, err = run_cli("train", "--config", tiny_toml, "--set", "model.layers[0].filters=100000",
+                           "--set", "model.layers[0].strides=1",
+                           "--set", "model.layers=[{type='conv2d',filters=100000},{type='conv2d',filters=100000},"
+                                    "{type='flatten'},{type='dense',units=10}]",
+                           "--out", tmp_path / "r", capsys=capsys)
+    one_line_error(code, err, "this model needs about", "GiB", "of memory is available", "train.batch_size")
+    assert not (tmp_path / "r").exists()
+
+
+def test_memory_estimate_counts_weights_optimizer_and_activations(monkeypatch):
+    from mnistlab import resources
+
+    cfg = tiny_config()
+    parts = resources.training_memory(cfg, (1, 28, 28), 10)
+    assert parts["params"] == 8 * 9 + 8 + 8 * 7 * 7 * 10 + 10
+    assert parts["optimizer"] == 2 * parts["weights"]  # adam: two moments per weight
+    per_image = 28 * 28 + 8 * 14 * 14 + 8 * 7 * 7 * 2 + 10  # input, conv, pool, flatten, dense
+    assert parts["activations"] == 2 * 64 * per_image * 4
+    with pytest.raises(MnistlabError, match="but only 1 MiB of memory is available"):
+        resources.check_memory(cfg, (1, 28, 28), 10, limit=2**20)
+
+
+def test_out_naming_an_existing_file(tmp_path, tiny_toml, capsys):
+    f = tmp_path / "notes.txt"
+    f.write_text("keep me")
+    for out in (f, f / "run"):
+        code, _, err = run_cli("train", "--config", tiny_toml, "--out", out, capsys=capsys)
+        one_line_error(code, err, f"{f} is a file, not a folder")
+    assert f.read_text() == "keep me"
+
+
+def test_a_full_disk_during_a_checkpoint_write_keeps_the_last_good_one(tmp_path, tiny_toml, capsys, monkeypatch):
+    from safetensors import SafetensorError
+
+    from mnistlab.train import checkpoint
+
+    real, calls = checkpoint.save_file, []
+
+    def save_file(tensors, path, metadata=None):
+        calls.append(path)
+        if len(calls) == 2:  # epoch 2's checkpoint: the disk fills up half-way
+            with open(path, "wb") as f:
+                f.write(b"half")
+            raise SafetensorError('Error while serializing: IoError(Os { code: 28, kind: StorageFull, '
+                                  'message: "No space left on device" })')
+        return real(tensors, path, metadata=metadata)
+
+    monkeypatch.setattr(checkpoint, "save_file", save_file)
+    out = tmp_path / "r"
+    code, _, err = run_cli("train", "--config", tiny_toml, "--epochs", "2", "--out", out, "--quiet", capsys=capsys)
+    one_line_error(code, err, "checkpoint.safetensors: the disk is full", "the previous checkpoint.safetensors is kept")
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+    from mnistlab.runfolder import Run
+
+    assert Run.open(out).load_model() is not None  # epoch 1's checkpoint, intact
+
+
+def test_config_values_stay_finite_through_the_library():
+    with pytest.raises(MnistlabError, match="expected a finite number"):
+        Config().replace(**{"train.learning_rate": math.nan})
