@@ -136,3 +136,63 @@ def test_a_full_disk_during_a_checkpoint_write_keeps_the_last_good_one(tmp_path,
 def test_config_values_stay_finite_through_the_library():
     with pytest.raises(MnistlabError, match="expected a finite number"):
         Config().replace(**{"train.learning_rate": math.nan})
+
+
+# -- 2. the run folder -----------------------------------------------------------------------------------
+def test_a_second_trainer_of_the_same_folder_is_refused(tmp_path, tiny_toml, capsys):
+    from mnistlab.runfolder import locked
+
+    out = tmp_path / "X"
+    with locked(out):  # another `mnistlab train --out X`, still running
+        code, _, err = run_cli("train", "--config", tiny_toml, "--out", out, "--quiet", capsys=capsys)
+        one_line_error(code, err, f"{out} is in use: another `mnistlab train` is writing this run folder")
+    assert not out.exists()  # the holder created it and wrote nothing: no trace left
+    code, out_text, _ = run_cli("train", "--config", tiny_toml, "--out", out, "--quiet", capsys=capsys)
+    assert code == 0 and "test accuracy" in out_text
+
+
+def test_a_run_that_never_finished_an_epoch_restarts_in_place(tmp_path, tiny_toml, capsys):
+    import shutil
+
+    out = tmp_path / "killed"
+    assert run_cli("train", "--config", tiny_toml, "--out", out, "--quiet", capsys=capsys)[0] == 0
+    for name in ("checkpoint.safetensors", "model.safetensors", "result.json", "metrics.csv"):
+        (out / name).unlink()  # as if killed during epoch 1: config.toml and model.json only
+    code, _, err = run_cli("train", "--resume", out, capsys=capsys)
+    one_line_error(code, err, "never finished an epoch", f"restart it in place with `mnistlab train --out {out}`")
+    code, text, err = run_cli("train", "--config", tiny_toml, "--out", out, "--quiet", capsys=capsys)
+    assert code == 0 and "never finished an epoch (no checkpoint): restarting it in place" in err
+    assert (out / "result.json").is_file()
+    shutil.rmtree(out)
+
+
+def test_temp_files_of_killed_writes_are_removed_and_files_follow_the_umask(tmp_path):
+    import os
+
+    from mnistlab.files import write_text
+
+    stale = tmp_path / ".result.json.abc123.tmp"
+    stale.write_text("half")
+    os.utime(stale, (0, 0))  # left long ago by a killed write
+    fresh = tmp_path / ".other.json.xyz.tmp"
+    fresh.write_text("someone else writing now")
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "result.json", "{}")
+        assert (tmp_path / "result.json").stat().st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        write_text(tmp_path / "private.json", "{}")
+        assert (tmp_path / "private.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+    assert not stale.exists() and fresh.exists()
+
+
+def test_a_locked_run_folder_loses_every_stale_temp_file(tmp_path):
+    from mnistlab.runfolder import locked
+
+    (tmp_path / "r").mkdir()
+    left = tmp_path / "r" / ".checkpoint.safetensors.k1ll3d.tmp"
+    left.write_bytes(b"half a checkpoint")
+    with locked(tmp_path / "r"):
+        assert not left.exists()

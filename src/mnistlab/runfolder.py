@@ -8,6 +8,7 @@
       metrics.csv              one row per epoch
       events.jsonl             the machine-readable log (start, step, epoch and end events)
       result.json              final test metrics, time, whether the target was reached
+      .lock                    held (flock) by the one process training into the folder
 
 This module is the folder's one home: training writes through `Run`, and evaluate, predict, export,
 report, compare, TensorBoard and the web read through it. It imports no training code, so
@@ -16,19 +17,22 @@ report, compare, TensorBoard and the web read through it. It imports no training
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
 import json
+import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from mnistlab.config import Config
 from mnistlab.errors import MnistlabError
-from mnistlab.files import atomic_path, write_json, write_text
+from mnistlab.files import atomic_path, remove_stale_temps, write_json, write_text
 
 CONFIG = "config.toml"
 META = "model.json"
@@ -37,6 +41,7 @@ CHECKPOINT = "checkpoint.safetensors"
 METRICS = "metrics.csv"
 EVENTS = "events.jsonl"
 RESULT = "result.json"
+LOCK = ".lock"
 
 METRIC_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "elapsed"]
 
@@ -139,6 +144,37 @@ def weights_stamp(path: str | Path) -> tuple | None:
             continue
         return name, st.st_mtime_ns, st.st_size
     return None
+
+
+@contextlib.contextmanager
+def locked(path: str | Path) -> Iterator[Path]:
+    """Hold the run folder `path` for writing (an flock on its .lock file), creating the folder if needed.
+
+    A second writer is refused at once with one line. The lock goes with the process, so a killed
+    trainer never leaves the folder locked. While it is held nobody else writes here, so every temp
+    file of a killed write is removed. A folder this call created is removed again if nothing but
+    the lock file was written into it (a run refused before it started leaves no trace)."""
+    import fcntl
+
+    path = Path(path)
+    created = not path.exists()
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise MnistlabError(f"{path} is in use: another `mnistlab train` is writing this run folder; wait for it "
+                            "to finish, or pick another --out") from None
+    try:
+        remove_stale_temps(path, min_age=0)
+        yield path
+    finally:
+        if created and {p.name for p in path.iterdir()} <= {LOCK}:
+            (path / LOCK).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        os.close(fd)  # releases the lock
 
 
 def step_position(epoch: int, step: int, steps_per_epoch: int) -> float:
@@ -334,5 +370,5 @@ def _num(v: str):
             return v
 
 
-__all__ = ["CHECKPOINT", "CONFIG", "EVENTS", "META", "METRICS", "RESULT", "WEIGHTS", "Run", "RunMeta",
-           "check_run_name", "default_run_dir", "is_run", "step_position", "weights_stamp"]
+__all__ = ["CHECKPOINT", "CONFIG", "EVENTS", "LOCK", "META", "METRICS", "RESULT", "WEIGHTS", "Run", "RunMeta",
+           "check_run_name", "default_run_dir", "is_run", "locked", "step_position", "weights_stamp"]

@@ -14,9 +14,11 @@ every `log_every` steps.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import signal
+import warnings
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
 from mnistlab.models import build_model
 from mnistlab.resources import check_memory, check_threads, usable_cores
-from mnistlab.runfolder import CHECKPOINT, RESULT, Run, RunMeta, step_position
+from mnistlab.runfolder import CHECKPOINT, META, RESULT, WEIGHTS, Run, RunMeta, locked, step_position
 from mnistlab.train.checkpoint import load_checkpoint, save_checkpoint
 from mnistlab.train.optim import make_optimizer, make_schedule
 
@@ -102,7 +104,9 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     if config.train.threads:
         check_threads(config.train.threads)
     wanted = config.train.threads or min(_recorded_threads(out) if resume else 0, usable_cores())
-    with threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
+    # one writer per run folder: a second `train --out` of the same folder is refused while this one runs
+    lock = locked(out) if distributed.from_env().is_main else contextlib.nullcontext()
+    with lock, threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
         t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks))
         stop_reason = None
         for epoch in range(t.state.epoch + 1, config.train.epochs + 1):
@@ -337,10 +341,17 @@ def _check_folder(out: Path, config: Config, resume: bool) -> Run | None:
             if not folder.is_dir():
                 raise MnistlabError(f"{folder} is a file, not a folder; give --out a new folder name (or move the file)")
             break
+    never_trained = (out / META).exists() and not (out / CHECKPOINT).exists() and not (out / WEIGHTS).exists()
     if not resume:
-        if (out / "model.json").exists():
+        if never_trained:  # killed, or NaN, during its first epoch: nothing to keep, so start it again here
+            warnings.warn(f"{out} never finished an epoch (no checkpoint): restarting it in place", stacklevel=2)
+            return None
+        if (out / META).exists():
             raise MnistlabError(f"{out} already holds a run; pick another --out, or continue it with --resume {out}")
         return None
+    if never_trained:
+        raise MnistlabError(f"{out} never finished an epoch, so there is nothing to resume; restart it in place with "
+                            f"`mnistlab train --out {out}` (with the same settings: --config {out / 'config.toml'})")
     if not (out / CHECKPOINT).is_file():
         raise MnistlabError(f"{out}: nothing to resume (no {CHECKPOINT}); start a new run instead of --resume")
     run = Run.open(out)
