@@ -196,3 +196,150 @@ def test_a_locked_run_folder_loses_every_stale_temp_file(tmp_path):
     left.write_bytes(b"half a checkpoint")
     with locked(tmp_path / "r"):
         assert not left.exists()
+
+
+# -- 3. damaged run folders ---------------------------------------------------------------------------------
+def _edit_meta(**changes):
+    def damage(run):
+        import json
+
+        meta = json.loads((run / "model.json").read_text())
+        (run / "model.json").write_text(json.dumps({**meta, **changes}))
+    return damage
+
+
+def _weights(data: bytes):
+    def damage(run):
+        (run / "model.safetensors").write_bytes(data)
+    return damage
+
+
+def _pickle(run):
+    import pickle
+
+    (run / "model.safetensors").write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+
+
+def _torch_zip(run):
+    import torch
+
+    torch.save({"weight": torch.zeros(3)}, run / "model.safetensors")
+
+
+def _corrupt_header(run):
+    data = (run / "model.safetensors").read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    (run / "model.safetensors").write_bytes(data[:8] + b"x" * n + data[8 + n:])
+
+
+def _truncated(run):
+    data = (run / "model.safetensors").read_bytes()
+    (run / "model.safetensors").write_bytes(data[: len(data) // 2])
+
+
+DAMAGES = {
+    "pickle as safetensors": (_pickle, "model.safetensors: unreadable weights"),
+    "torch zip as safetensors": (_torch_zip, "model.safetensors: unreadable weights"),
+    "huge header": (_weights((2**62).to_bytes(8, "little") + b"{}"), "model.safetensors: unreadable weights"),
+    "corrupt header": (_corrupt_header, "model.safetensors: unreadable weights"),
+    "truncated weights": (_truncated, "model.safetensors: unreadable weights"),
+    "garbage model.json": (lambda r: (r / "model.json").write_bytes(b"\x00\xff{garbage"), "model.json"),
+    "model.json a list": (lambda r: (r / "model.json").write_text("[1, 2]"), "model.json: expected a JSON object"),
+    "wrong type in model.json": (_edit_meta(input_shape=[1, "x", 28]), "model.json: damaged run metadata"),
+    "huge input_shape": (_edit_meta(input_shape=[1, 100000, 100000]), "model.json: damaged run metadata"),
+    "negative input_shape": (_edit_meta(input_shape=[1, -28, 28]), "model.json: damaged run metadata"),
+    "classes not a list": (_edit_meta(classes={"a": 1}), "model.json: damaged run metadata"),
+    "mean of the wrong length": (_edit_meta(mean=[0.1, 0.2, 0.3]), "model.json: damaged run metadata"),
+    "garbage config.toml": (lambda r: (r / "config.toml").write_bytes(b"\xff\xfe[[["), "config.toml: not UTF-8"),
+    "wrong type in config.toml": (lambda r: (r / "config.toml").write_text("[train]\nepochs = 'many'\n"),
+                                  "config.toml: train.epochs = 'many': expected an integer"),
+}
+
+
+@pytest.fixture
+def damaged(tmp_path, tiny_run):
+    import shutil
+
+    def make(kind: str):
+        run = tmp_path / "runs" / kind.replace(" ", "-").replace(".", "_")
+        shutil.copytree(tiny_run, run)
+        DAMAGES[kind][0](run)
+        return run
+    return make
+
+
+@pytest.mark.parametrize("kind", DAMAGES)
+def test_damaged_runs_are_one_line_errors_on_the_cli(kind, damaged, tiny_idx_dir, tmp_path, capsys):
+    from PIL import Image
+
+    run, words = damaged(kind), DAMAGES[kind][1]
+    image = tmp_path / "digit.png"
+    Image.new("L", (28, 28), 0).save(image)
+    for argv in (["evaluate", run, "--dataset", f"idx:{tiny_idx_dir}", "--device", "cpu"],
+                 ["predict", run, image], ["export", run, "--out", tmp_path / "m.onnx"], ["summary", run]):
+        if argv[0] == "summary" and "safetensors" in words:
+            continue  # summary reads no weights
+        code, _, err = run_cli(*argv, capsys=capsys)
+        one_line_error(code, err, words)
+
+
+@pytest.mark.parametrize("kind", ["truncated weights", "huge input_shape", "wrong type in config.toml"])
+def test_damaged_runs_are_one_line_errors_in_report(kind, damaged, tiny_idx_dir, tmp_path, capsys):
+    run, words = damaged(kind), DAMAGES[kind][1]
+    code, _, err = run_cli("report", run, "--dataset", f"idx:{tiny_idx_dir}", "--out", tmp_path / "rep",
+                           "--device", "cpu", capsys=capsys)
+    one_line_error(code, err, words)
+
+
+def test_damaged_logs_are_one_line_errors(damaged, tiny_idx_dir, tmp_path, capsys):
+    run = damaged("pickle as safetensors")
+    from mnistlab.runfolder import Run
+
+    (run / "metrics.csv").write_bytes(b"\xff\x00epoch\n1,2\n")
+    with pytest.raises(MnistlabError, match="metrics.csv: not UTF-8"):
+        Run.open(run).metrics()
+    (run / "metrics.csv").write_text("epoch,loss\n1,abc\n")
+    with pytest.raises(MnistlabError, match="metrics.csv: not the metrics table"):
+        Run.open(run).metrics()
+    (run / "result.json").write_text("[1]")
+    with pytest.raises(MnistlabError, match="result.json: not the result mnistlab writes"):
+        Run.open(run).result()
+
+
+@pytest.fixture
+def studio(tmp_path, tiny_run, tiny_dataset):
+    import shutil
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from mnistlab.web import create_app
+
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_run, runs / "tiny")
+    app = create_app(runs, "tiny", dataset_loader=lambda name, data_dir, color: tiny_dataset, predict_processes=0)
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        c.runs_dir = runs
+        yield c
+
+
+def test_damaged_runs_answer_json_errors_on_the_web(studio):
+    import io
+    import shutil
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (28, 28), 0).save(buf, "PNG")
+    for kind, (damage, words) in DAMAGES.items():
+        name = kind.replace(" ", "-").replace(".", "_")
+        shutil.copytree(studio.runs_dir / "tiny", studio.runs_dir / name)
+        damage(studio.runs_dir / name)
+        r = studio.post(f"/api/predict?run={name}", content=buf.getvalue(), headers={"content-type": "image/png"})
+        assert r.status_code == 400 and words in r.json()["detail"], (kind, r.status_code, r.text)
+        if "safetensors" not in words:
+            r = studio.get(f"/api/runs/{name}")
+            assert r.status_code == 400 and words in r.json()["detail"], (kind, r.text)
+    rows = {row["name"]: row for row in studio.get("/api/runs").json()["runs"]}
+    assert rows["huge-input_shape"]["status"] == "unreadable"

@@ -22,6 +22,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import os
 import re
 import time
@@ -96,6 +97,8 @@ class RunMeta:
             d = dict(d)
             if "preprocess" not in d:  # format 1 runs: folder datasets were always resized
                 d["preprocess"] = "resize" if str(d.get("dataset", "")).startswith("folder:") else "mnist"
+            if not isinstance(d.get("classes"), (list, tuple)) or not isinstance(d.get("input_shape"), (list, tuple)):
+                raise ValueError("classes and input_shape must be lists")
             known = {f.name for f in dataclasses.fields(cls)}
             meta = cls(**{k: v for k, v in d.items() if k in known})
             meta = dataclasses.replace(
@@ -105,9 +108,30 @@ class RunMeta:
             if len(meta.input_shape) != 3 or not meta.classes or meta.output not in ("softmax", "sigmoid") \
                     or meta.preprocess not in ("mnist", "resize"):
                 raise ValueError("bad values")
+            _check_meta(meta)
             return meta
         except (TypeError, ValueError, AttributeError) as e:
             raise MnistlabError(f"{source}: damaged run metadata ({e}); train the run again") from None
+
+
+MAX_SIDE = 1024  # pixels: no MNIST-family input is anywhere near; a larger one is a damaged model.json
+
+
+def _check_meta(meta: RunMeta) -> None:
+    """Values a damaged or hand-edited model.json could hold that would crash or exhaust memory later."""
+    c, h, w = meta.input_shape
+    if c not in (1, 3) or not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
+        raise ValueError(f"input_shape {list(meta.input_shape)} is not 1 or 3 channels of 1..{MAX_SIDE} pixels")
+    for name in ("mean", "std"):
+        value = getattr(meta, name)
+        if value is not None and (len(value) != c or not all(math.isfinite(v) for v in value)
+                                  or (name == "std" and min(value) <= 0)):
+            raise ValueError(f"{name} {list(value)} is not {c} finite number{'s' if c > 1 else ''}"
+                             f"{' above 0' if name == 'std' else ''}")
+    for name in ("params", "validation_size", "threads", "format"):
+        value = getattr(meta, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} = {value!r} is not a count")
 
 
 def default_run_dir(root: str | Path = "runs") -> Path:
@@ -196,11 +220,20 @@ class Run:
         path = Path(path)
         if not is_run(path):
             raise MnistlabError(f"{path}: not a run folder (no {CONFIG}); pass a folder that `mnistlab train` wrote")
-        config = Config.from_toml(_read_text(path / CONFIG), source=str(path / CONFIG))
+        try:
+            config = Config.from_toml(_read_text(path / CONFIG), source=str(path / CONFIG))
+        except MnistlabError as e:  # a wrongly typed value: say which file holds it
+            text = str(e)
+            raise MnistlabError(text if CONFIG in text else f"{path / CONFIG}: {text}; the run folder is damaged, "
+                                                             "train it again") from None
+        except OSError as e:
+            raise MnistlabError(f"{path / CONFIG}: cannot be read ({e.strerror or e}); check its permissions") from None
         if not (path / META).is_file():
             raise MnistlabError(f"{path}: the run has no {META} yet; it did not get past setup, train it again")
         try:
             meta = json.loads(_read_text(path / META))
+        except OSError as e:
+            raise MnistlabError(f"{path / META}: cannot be read ({e.strerror or e}); check its permissions") from None
         except ValueError:
             raise MnistlabError(f"{path / META}: not valid JSON; the run folder is damaged, train it again") from None
         if not isinstance(meta, dict):
@@ -290,8 +323,15 @@ class Run:
         path = self.path / METRICS
         if not path.is_file():
             return []
-        with open(path, newline="") as f:
-            return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
+        try:
+            rows = list(csv.DictReader(io.StringIO(_read_text(path), newline="")))
+        except (csv.Error, OSError) as e:
+            raise MnistlabError(f"{path}: unreadable ({e}); the run folder is damaged, train it again") from None
+        table = [{k: _num(v) for k, v in row.items()} for row in rows if None not in row]
+        if len(table) != len(rows) or any(not isinstance(row.get("epoch"), int) or
+                                           any(isinstance(v, str) for v in row.values()) for row in table):
+            raise MnistlabError(f"{path}: not the metrics table mnistlab writes; the run folder is damaged, train it again")
+        return table
 
     def write_metrics(self, history: list[dict]) -> None:
         columns = METRIC_COLUMNS + sorted({k for row in history for k in row} - set(METRIC_COLUMNS))
@@ -336,9 +376,12 @@ class Run:
         if not path.is_file():
             return None
         try:
-            return json.loads(_read_text(path))
+            result = json.loads(_read_text(path))
         except ValueError:
             raise MnistlabError(f"{path}: not valid JSON; evaluate the run again with `mnistlab evaluate`") from None
+        if not isinstance(result, dict) or not isinstance(result.get("status"), str):
+            raise MnistlabError(f"{path}: not the result mnistlab writes (no status); the run folder is damaged")
+        return result
 
     def write_result(self, result: dict) -> None:
         write_json(self.path / RESULT, result)

@@ -78,6 +78,12 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         status = 404 if isinstance(e, UnknownRun) else 409 if isinstance(e, (JobsBusy, RunExists)) else 400
         return JSONResponse({"detail": str(e)}, status)
 
+    @app.exception_handler(Exception)
+    async def bug(request: Request, e: Exception):
+        # A bug, not the user's mistake: the traceback goes to the server log, the client still gets JSON
+        # (a plain-text 500 that closes the connection tells a page nothing).
+        return JSONResponse({"detail": f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]}"}, 500)
+
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, e: RequestValidationError):
         first = e.errors()[0]
