@@ -343,3 +343,31 @@ def test_damaged_runs_answer_json_errors_on_the_web(studio):
             assert r.status_code == 400 and words in r.json()["detail"], (kind, r.text)
     rows = {row["name"]: row for row in studio.get("/api/runs").json()["runs"]}
     assert rows["huge-input_shape"]["status"] == "unreadable"
+
+
+# -- 4. data --------------------------------------------------------------------------------------------------
+def test_a_stray_label_does_not_make_empty_classes(tmp_path, capsys):
+    import numpy as np
+    from conftest import make_images
+
+    from mnistlab.data import load_dataset, write_idx
+
+    tx, ty = make_images(200, 0)
+    sx, sy = make_images(50, 1)
+    ty[17] = 200  # one corrupt label
+    for name, array in (("train-images-idx3-ubyte.gz", tx), ("train-labels-idx1-ubyte.gz", ty),
+                        ("t10k-images-idx3-ubyte.gz", sx), ("t10k-labels-idx1-ubyte.gz", sy)):
+        write_idx(tmp_path / name, array)
+    with pytest.raises(MnistlabError, match=r"train-labels-idx1-ubyte.gz: label 200 makes 201 classes, but 190 of "
+                                            r"them have no training image \(class 10, 11, 12, 13, 14, ...\)"):
+        load_dataset(f"idx:{tmp_path}", progress=False)
+    sy[3] = 12  # in the test labels only: class 10 and 11 and 12 still have no training image
+    ty[17] = 1
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", ty)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", sy)
+    code, _, err = run_cli("data", "info", f"idx:{tmp_path}", capsys=capsys)
+    one_line_error(code, err, "t10k-labels-idx1-ubyte.gz: label 12 makes 13 classes, but 3 of them")
+    sy[3] = 1
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", sy)
+    assert load_dataset(f"idx:{tmp_path}", progress=False).num_classes == 10
+    assert np.all(ty < 10)

@@ -117,6 +117,7 @@ def _load_idx(source: Source, data_dir, progress: bool) -> tuple[dict, dict[str,
     if not classes:  # idx:DIR: "0".."N-1", N from the largest label
         top = max((int(labels.max()) for _, labels in arrays.values() if len(labels)), default=0)
         classes = tuple(str(i) for i in range(top + 1))
+        _check_no_empty_classes(arrays, records, top)
     for split, (_, labels) in arrays.items():
         bad = labels[(labels < 0) | (labels >= len(classes))]
         if len(bad):
@@ -130,6 +131,21 @@ def _load_idx(source: Source, data_dir, progress: bool) -> tuple[dict, dict[str,
         for split, (images, labels) in arrays.items()
     }
     return {"classes": classes, **tensors}, records
+
+
+def _check_no_empty_classes(arrays: dict, records: dict, top: int) -> None:
+    """idx:DIR counts its classes from the largest label, so one stray label (200 in a 0..9 file) would make
+    a 201-class dataset with 190 classes no image has. Every class must have training images."""
+    labels = arrays["train"][1]
+    counts = np.bincount(labels[labels >= 0].astype(np.int64), minlength=top + 1) if len(labels) else np.zeros(top + 1)
+    empty = np.flatnonzero(counts == 0)
+    if len(empty):
+        split = next(s for s in SPLITS if len(arrays[s][1]) and int(arrays[s][1].max()) == top)
+        path = records[f"{split}_labels"].path
+        raise MnistlabError(
+            f"{path}: label {top} makes {top + 1} classes, but {len(empty)} of them have no training image "
+            f"(class {', '.join(map(str, empty[:5]))}{', ...' if len(empty) > 5 else ''}); the labels must run from 0 "
+            f"to the number of classes - 1, so fix or remove the stray label {top}")
 
 
 def _load_folder(source: Source, color: str, image_size: int) -> dict:
