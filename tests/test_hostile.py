@@ -371,3 +371,93 @@ def test_a_stray_label_does_not_make_empty_classes(tmp_path, capsys):
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", sy)
     assert load_dataset(f"idx:{tmp_path}", progress=False).num_classes == 10
     assert np.all(ty < 10)
+
+
+# -- 5. pictures that are no digit; class names drawn as written -----------------------------------------------
+def _png(image) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _pictures():
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    white = Image.new("L", (280, 280), 255)
+    faint = Image.fromarray((np.random.default_rng(0).integers(240, 256, (280, 280))).astype(np.uint8))
+    dot = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(dot).ellipse((130, 130, 150, 150), fill=0)  # the pad's brush, one click
+    speck = Image.new("L", (280, 280), 255)
+    speck.putpixel((40, 200), 0)
+    one_pixel = Image.new("L", (1, 1), 0)
+    digit = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(digit).line([(150, 40), (130, 240)], fill=0, width=20)
+    return {"white": white, "faint": faint, "dot": dot, "speck": speck, "1x1": one_pixel}, digit
+
+
+def test_blank_faint_and_dot_pictures_are_no_digit():
+    from mnistlab.data.images import NOT_A_DIGIT, to_input_checked
+
+    bad, digit = _pictures()
+    for name, image in bad.items():
+        x, note = to_input_checked(image)
+        assert note and note.startswith(NOT_A_DIGIT), name
+    assert "only a dot" in to_input_checked(bad["dot"])[1]
+    x, note = to_input_checked(digit)
+    assert note is None and x.any()
+    assert to_input_checked(bad["white"], "resize", 3, 28)[1] is not None
+    assert to_input_checked(digit, "resize", 1, 28)[1] is None
+
+
+def test_predict_gives_no_class_to_a_blank_or_dot_picture(tiny_run, tmp_path, capsys):
+    import json
+
+    bad, digit = _pictures()
+    files = []
+    for name, image in [*bad.items(), ("digit", digit)]:
+        files.append(tmp_path / f"{name}.png")
+        image.save(files[-1])
+    code, out, _ = run_cli("predict", tiny_run, *files, "--json", capsys=capsys)
+    results = json.loads(out)
+    assert code == 0 and [r["blank"] for r in results] == [True] * len(bad) + [False]
+    assert all(r["top"] == [] and "does not look like a digit" in r["note"] for r in results[:-1])
+    assert results[-1]["top"] and results[-1]["note"] is None
+    code, out, _ = run_cli("predict", tiny_run, files[2], files[-1], capsys=capsys)
+    assert f"{files[2]}: this does not look like a digit: its ink is only a dot" in out
+    assert f"{files[-1]}: " in out and "%" in out
+
+
+def test_the_studio_flags_a_dot_and_gives_no_class(studio):
+    bad, digit = _pictures()
+    for name, image in bad.items():
+        body = studio.post("/api/predict?features=false", content=_png(image),
+                           headers={"content-type": "image/png"}).json()
+        assert body["blank"] is True and body["top"] == [] and "does not look like a digit" in body["note"], name
+        assert len(body["probabilities"]) == 10  # the bars are still there to see
+    body = studio.post("/api/predict", content=_png(digit), headers={"content-type": "image/png"}).json()
+    assert body["blank"] is False and body["top"] and body["note"] is None
+
+
+def test_class_names_with_dollar_signs_are_drawn_as_written(tiny_run, tiny_idx_dir, tmp_path, capsys):
+    import json
+    import shutil
+
+    import numpy as np
+
+    from mnistlab.report import figures as F
+
+    names = ["x$^$", "$5", "$10$"]
+    F.rgb_array(F.confusion_figure(np.eye(3, dtype=int), names))  # mathtext would fail on "x$^$"
+    run = tmp_path / "dollars"
+    shutil.copytree(tiny_run, run)
+    meta = json.loads((run / "model.json").read_text())
+    (run / "model.json").write_text(json.dumps({**meta, "classes": names + [f"${i}$" for i in range(3, 10)]}))
+    bad, _ = _pictures()
+    bad["dot"].save(tmp_path / "dot.png")
+    code, out, err = run_cli("report", run, "--dataset", f"idx:{tiny_idx_dir}", "--out", tmp_path / "rep",
+                             "--image", tmp_path / "dot.png", "--device", "cpu", capsys=capsys)
+    assert code == 0, err
+    assert (tmp_path / "rep" / "report.html").is_file()

@@ -88,6 +88,12 @@ class RunMeta:
 
         return to_input(image, self.preprocess, self.channels, self.size)
 
+    def to_input_checked(self, image):
+        """`to_input`, and why the picture is no digit at all (blank, or a dot), else None."""
+        from mnistlab.data.images import to_input_checked
+
+        return to_input_checked(image, self.preprocess, self.channels, self.size)
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

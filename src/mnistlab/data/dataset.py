@@ -305,6 +305,8 @@ def save_sample_grid(ds: Dataset, path, n: int = 64, split: str = "train", seed:
     """Save a PNG of `n` random `split` samples (fixed `seed`), each titled with its class name."""
     from matplotlib.figure import Figure  # imported here: only pictures need matplotlib
 
+    from mnistlab.mathtext import plain
+
     images, labels = ds.split(split)
     if len(images) == 0:
         raise MnistlabError(f"the {split} split of {ds.name} is empty; choose the other split")
@@ -317,7 +319,7 @@ def save_sample_grid(ds: Dataset, path, n: int = 64, split: str = "train", seed:
     # A bare Figure (no pyplot) renders with Agg and touches no global GUI state.
     height = 1.35 * rows + 0.6  # inches: a cell and its title per row, plus the heading
     fig = Figure(figsize=(max(1.2 * cols, 3.0), height), dpi=100)
-    fig.suptitle(f"{ds.name}: {n} {split} samples", fontsize=10, y=1 - 0.1 / height, va="top")
+    fig.suptitle(plain(f"{ds.name}: {n} {split} samples"), fontsize=10, y=1 - 0.1 / height, va="top")
     for k, i in enumerate(picks.tolist()):
         ax = fig.add_subplot(rows, cols, k + 1)
         image = images[i]
@@ -325,7 +327,7 @@ def save_sample_grid(ds: Dataset, path, n: int = 64, split: str = "train", seed:
             ax.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         else:
             ax.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
-        ax.set_title(ds.classes[int(labels[i])], fontsize=8)
+        ax.set_title(plain(ds.classes[int(labels[i])]), fontsize=8)
         ax.axis("off")
     # Fixed margins: tight_layout would measure every title, which is slow for 64 cells.
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.6 / height, hspace=0.35, wspace=0.1)

@@ -79,7 +79,8 @@ function show(r) {
   $("head-badge").textContent = r.head;
   $("head-note").textContent = r.head_note;
   if (r.blank) {
-    showMessage("No ink stands out from the background: draw a digit (or upload a clearer picture).");
+    const note = r.note || "this does not look like a digit";
+    showMessage(`${note[0].toUpperCase()}${note.slice(1)}. Draw a digit (or upload a clearer picture).`);
   } else {
     $("answer").textContent = best.class;
     $("answer-prob").textContent = `${pct(best.probability)} ${r.head === "softmax" ? "probability" : "sigmoid score"}`;
