@@ -461,3 +461,192 @@ def test_class_names_with_dollar_signs_are_drawn_as_written(tiny_run, tiny_idx_d
                              "--image", tmp_path / "dot.png", "--device", "cpu", capsys=capsys)
     assert code == 0, err
     assert (tmp_path / "rep" / "report.html").is_file()
+
+
+# -- 6. the web studio -------------------------------------------------------------------------------------------
+TINY_LAYERS = [{"type": "conv2d", "filters": 4, "kernel_size": 3, "strides": 2, "activation": "relu"},
+               {"type": "flatten"}, {"type": "dense", "units": 10}]
+
+
+@pytest.fixture
+def bare_studio(tmp_path, tiny_run, tiny_idx_dir):
+    """The studio as `mnistlab serve --data-dir DATA` runs it: its own dataset loader, one data folder."""
+    import shutil
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from mnistlab.web import create_app
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_idx_dir, data / "tiny-idx")
+    shutil.copytree(tiny_idx_dir, data / "mnist")  # the standard file names: `mnist` is read from here
+    (data / "shapes" / "dot").mkdir(parents=True)
+    (data / "shapes" / "ring").mkdir(parents=True)
+    (data / "escape").symlink_to("/etc")
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_run, runs / "tiny")
+    with TestClient(create_app(runs, "tiny", data_dirs=[data], predict_processes=0), base_url="http://127.0.0.1") as c:
+        c.data, c.runs_dir = data, runs
+        yield c
+
+
+@pytest.mark.parametrize("dataset", ["folder:/", "folder:/etc", "idx:/root/.ssh", "idx:../../..", "folder:escape",
+                                     "folder:shapes/../../..", "http://example.com/mnist", "folder:"])
+def test_the_studio_reads_no_folder_outside_its_data_folders(bare_studio, dataset):
+    r = bare_studio.post("/api/summary", json={"dataset": dataset})
+    assert r.status_code == 400, r.text
+    detail = r.json()["detail"]
+    assert "only inside the folders given with `mnistlab serve --data-dir DIR`" in detail
+    assert "passwd" not in detail and "bin" not in detail.replace("--data-dir", "")
+
+
+def test_datasets_inside_the_data_folders_are_read_and_recorded(bare_studio):
+    data = bare_studio.data
+    r = bare_studio.post("/api/summary", json={"dataset": "folder:shapes", "layers": [
+        {"type": "flatten"}, {"type": "dense", "units": 2}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["config"]["data"]["dataset"] == f"folder:{data / 'shapes'}"
+    r = bare_studio.post("/api/summary", json={"dataset": "mnist"})
+    assert r.status_code == 200 and r.json()["config"]["data"]["data_dir"] == str(data)
+    r = bare_studio.post("/api/train", json={"name": "sub", "dataset": "idx:tiny-idx", "layers": TINY_LAYERS,
+                                             "epochs": 1, "train_limit": 300, "validation_size": 100})
+    assert r.status_code == 202, r.text
+    job = _wait(bare_studio, r.json()["id"])
+    assert job["status"] == "completed", job
+    import tomllib
+
+    config = tomllib.loads((bare_studio.runs_dir / "sub" / "config.toml").read_text())
+    assert config["data"]["train_limit"] == 300 and config["data"]["dataset"] == f"idx:{data / 'tiny-idx'}"
+
+
+def _wait(client, job_id, timeout=90.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/train/{job_id}").json()
+        if job["status"] != "running":
+            return job
+        time.sleep(0.2)
+    raise AssertionError("the job did not finish")
+
+
+@pytest.mark.parametrize("body", [
+    '{"learning_rate": NaN}', '{"learning_rate": Infinity}', '{"learning_rate": -Infinity}',
+    '{"learning_rate": 1e999}', '{"layers": [{"type": "dropout", "rate": NaN}]}',
+])
+def test_nan_and_infinity_anywhere_are_refused_before_anything_starts(bare_studio, body):
+    for url in ("/api/train", "/api/summary"):
+        r = bare_studio.post(url, content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 400 and "not a finite number" in r.json()["detail"], r.text
+    listing = bare_studio.get("/api/train")
+    assert listing.status_code == 200 and listing.json()["jobs"] == []
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"layers": [{"type": "conv2d", "filters": 100000}, {"type": "conv2d", "filters": 100000}, {"type": "flatten"},
+                 {"type": "dense", "units": 10}]}, "parameters (the limit is 5,000,000)"),
+    ({"epochs": 10000}, "10000 epochs (the limit is 100)"),
+    ({"train_limit": 10**9}, "train_limit 1,000,000,000"),
+    ({"batch_size": 10**6}, "of activations for a batch of 1000000"),
+])
+def test_the_studio_budget_is_checked_before_any_allocation(bare_studio, body, words):
+    import time
+
+    t = time.perf_counter()
+    r = bare_studio.post("/api/train", json={"dataset": "idx:tiny-idx", **body})
+    assert r.status_code == 400 and "over this studio's budget" in r.json()["detail"] and words in r.json()["detail"]
+    assert time.perf_counter() - t < 10  # sized, not built
+    assert bare_studio.get("/api/train").json()["jobs"] == []
+
+
+def test_every_preset_fits_the_default_budget(bare_studio):
+    from mnistlab.presets import PRESETS
+
+    for name in PRESETS:
+        r = bare_studio.post("/api/summary", json={"preset": name, "dataset": "mnist"})
+        assert r.status_code == 200, (name, r.text)
+
+
+def test_docs_are_served_offline_or_not_at_all(bare_studio, tmp_path, monkeypatch):
+    import sys
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from mnistlab.web import create_app
+
+    assert bare_studio.get("/openapi.json").status_code == 200
+    r = bare_studio.get("/docs")
+    if r.status_code == 200:  # swagger-ui-bundle is installed: every asset from this server
+        assert "cdn" not in r.text and "/docs-assets/swagger-ui-bundle.js" in r.text
+        assert bare_studio.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    monkeypatch.setitem(sys.modules, "swagger_ui_bundle", None)  # not installed
+    with TestClient(create_app(tmp_path / "none", predict_processes=0), base_url="http://127.0.0.1") as c:
+        assert c.get("/docs").status_code == 404 and c.get("/openapi.json").status_code == 200
+    assert bare_studio.get("/redoc").status_code == 404
+
+
+def _asgi(app, method, path, chunks, content_type, stall=False):
+    """Drive the ASGI app by hand: send `chunks` of a body, then stall for ever (or disconnect)."""
+    import asyncio
+
+    sent = []
+
+    async def main():
+        queue = [{"type": "http.request", "body": c, "more_body": True} for c in chunks]
+
+        async def receive():
+            if queue:
+                return queue.pop(0)
+            if stall:
+                await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
+                 "headers": [(b"host", b"127.0.0.1"), (b"content-type", content_type.encode())],
+                 "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5),
+                 "root_path": "", "app": app, "state": {}}
+        await asyncio.wait_for(app(scope, receive, send), 20)
+
+    asyncio.run(main())
+    return next((m["status"] for m in sent if m["type"] == "http.response.start"), None)
+
+
+@pytest.mark.parametrize("content_type, path", [("application/json", "/api/train"), ("image/png", "/api/predict")])
+def test_stalled_and_aborted_uploads_are_one_log_line_each(tmp_path, tiny_run, caplog, content_type, path):
+    import logging
+    import shutil
+
+    from mnistlab.web import create_app
+
+    shutil.copytree(tiny_run, tmp_path / "runs" / "tiny")
+    app = create_app(tmp_path / "runs", "tiny", predict_processes=0, body_timeout=0.3)
+    with caplog.at_level(logging.WARNING):
+        assert _asgi(app, "POST", path, [b'{"epo'], content_type, stall=True) == 408
+    assert [r.getMessage() for r in caplog.records] == [f"POST {path}: the request body stalled for 0.3 s and "
+                                                        "was dropped; send the whole body at once"]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        _asgi(app, "POST", path, [b"\x89PNG half an im"], content_type)
+    assert [r.getMessage() for r in caplog.records] == [f"POST {path}: the client went away before sending the "
+                                                        "whole body"]
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+def test_host_0000_warning_says_what_becomes_reachable(tmp_path, capsys, monkeypatch):
+    import mnistlab.web
+
+    monkeypatch.setattr(mnistlab.web, "serve", lambda *a, **k: None)
+    assert main(["serve", "--runs-dir", str(tmp_path), "--host", "0.0.0.0", "--port", "0",
+                 "--data-dir", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    for words in ("anyone who can reach this machine", f"every run in {tmp_path}/", "start and cancel training jobs",
+                  "--max-params 5,000,000", f"--data-dir folders ({tmp_path})"):
+        assert words in err

@@ -307,7 +307,7 @@ def test_a_job_that_fails_in_the_background_reports_why(runs_dir, tmp_path):
     for split, n in [("train", 300), ("t10k", 50)]:
         write_idx(folder / f"{split}-images-idx3-ubyte.gz", rng.integers(0, 255, (n, 28, 28), dtype=np.uint8))
         write_idx(folder / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 5, n).astype(np.uint8))
-    with TestClient(create_app(runs_dir), base_url=BASE) as c:
+    with TestClient(create_app(runs_dir, data_dirs=[tmp_path]), base_url=BASE) as c:  # the studio may read it
         r = c.post("/api/train", json=train_body(name="five", dataset=f"idx:{folder}"))
         assert r.status_code == 202
         job = wait_done(c, r.json()["id"])

@@ -232,15 +232,22 @@ def cmd_compare(args) -> int:
 def cmd_serve(args) -> int:
     from mnistlab.web import create_app, serve
     from mnistlab.web.guards import LOOPBACK_HOSTS
+    from mnistlab.web.limits import Budget
     from mnistlab.web.server import is_loopback
 
     runs_dir = Path(args.runs_dir) if args.runs_dir else Path(args.run).parent if args.run else Path("runs")
     local = is_loopback(args.host)  # then only loopback Host names are answered (no DNS rebinding)
+    budget = Budget(max_params=args.max_params, max_batch_memory=int(args.max_batch_memory * 2**20),
+                    max_epochs=args.max_epochs, max_train_images=args.max_train_images)
     app = create_app(runs_dir, args.run, device=args.device, max_jobs=args.max_jobs,
-                     allowed_hosts=LOOPBACK_HOSTS if local else None)
+                     allowed_hosts=LOOPBACK_HOSTS if local else None, data_dirs=args.data_dir, budget=budget)
     if not local:
-        print(f"warning: serving on {args.host}: anyone who can reach this machine can use the page and start "
-              "training jobs on it", file=sys.stderr)
+        data = ", ".join(args.data_dir) if args.data_dir else "none"
+        print(f"warning: serving on {args.host}:{args.port}: anyone who can reach this machine on that port can "
+              f"see every run in {runs_dir}/ (configs, metrics, results), classify images with them, start and cancel "
+              f"training jobs here (up to {args.max_jobs} at once, each within --max-params {args.max_params:,} and "
+              f"--max-epochs {args.max_epochs}), and train on the datasets in --data-dir folders ({data})",
+              file=sys.stderr)
 
     def ready(url: str) -> None:
         print(f"mnistlab studio: {url}  (runs from {runs_dir}/; Ctrl-C to stop)", flush=True)
@@ -334,6 +341,8 @@ def cmd_config_list(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mnistlab.resources import STUDIO_BUDGET
+
     parser = argparse.ArgumentParser(
         prog="mnistlab", description="Train, explain and serve small CNNs on the MNIST family.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -408,6 +417,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where runs are listed and trained (default: RUN's folder, else ./runs)")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"], help="device for predictions")
     p.add_argument("--max-jobs", type=int, default=1, metavar="N", help="training jobs allowed at once")
+    p.add_argument("--data-dir", metavar="DIR", action="append", default=[],
+                   help="a folder the page may read datasets from (repeatable): the mnist/fashion-mnist/kmnist files, "
+                        "and idx:/folder: datasets inside it; nothing outside these folders is read")
+    budget = STUDIO_BUDGET
+    p.add_argument("--max-params", type=whole_number, default=budget["max_params"], metavar="N",
+                   help=f"largest model a page may train (default {budget['max_params']:,} parameters)")
+    p.add_argument("--max-batch-memory", type=float, default=budget["max_batch_memory"] / 2**20, metavar="MIB",
+                   help=f"activation memory one training batch may take (default {budget['max_batch_memory'] // 2**20} MiB)")
+    p.add_argument("--max-epochs", type=whole_number, default=budget["max_epochs"], metavar="N",
+                   help=f"most epochs a page may ask for (default {budget['max_epochs']})")
+    p.add_argument("--max-train-images", type=whole_number, default=budget["max_train_images"], metavar="N",
+                   help=f"most training images a page may train on (default {budget['max_train_images']:,})")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("data", help="dataset information and sample pictures")

@@ -141,6 +141,9 @@ class DataConfig:
     # (MNIST: 5,000 of 60,000, as the classic scripts do), whatever the dataset's size
     validation_size: int | Literal["auto"] = field(default="auto", metadata=_range(0))
     color: Literal["grayscale", "rgb"] = "grayscale"  # folder: datasets only
+    # train on only the first N training images (quick demos; the test set stays whole): recorded here, so
+    # a run's config.toml says what it trained on
+    train_limit: int | None = field(default=None, metadata=_range(1))
     normalize: bool = True  # subtract the training set's mean and divide by its std, inside the model
     shift: int = field(default=0, metadata=_range(0, 8))  # augmentation: random shift, pixels
     rotation: float = field(default=0.0, metadata=_range(0, 180))  # augmentation: random rotation, degrees

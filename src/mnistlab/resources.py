@@ -13,6 +13,10 @@ import os
 
 from mnistlab.errors import MnistlabError
 
+# What one training job started from the web studio may ask for (`serve --max-...`): enough for every
+# preset on MNIST (the largest has 1.2 M parameters, 15 epochs and 170 MiB of activations per batch).
+STUDIO_BUDGET = {"max_params": 5_000_000, "max_batch_memory": 2 * 2**30, "max_epochs": 100, "max_train_images": 60_000}
+
 FLOAT = 4  # bytes: weights, optimizer state and activations are float32
 # float32 tensors of optimizer state per parameter (beyond the weight and its gradient)
 OPTIMIZER_STATE = {"sgd": 1, "adam": 2, "adamw": 2, "rmsprop": 2, "adadelta": 2}

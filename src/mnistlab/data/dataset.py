@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 import numbers
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,6 +200,15 @@ def load_dataset(
     repeated to 3 channels when `color="rgb"`; folder images are resized to a square.
     """
     return _load(name, data_dir, color, image_size, progress)[0]
+
+
+def limit_training_set(ds: Dataset, limit: int | None) -> Dataset:
+    """The first `limit` training images (data.train_limit; the test set is kept whole, so test accuracy stays
+    comparable). The name says so, and `fit` writes it to model.json and result.json."""
+    if limit is None or limit >= len(ds.train_labels):
+        return ds
+    return dataclasses.replace(ds, name=f"{ds.name}[:{limit}]", train_images=ds.train_images[:limit],
+                               train_labels=ds.train_labels[:limit])
 
 
 VALIDATION_FRACTION = 1 / 12  # data.validation_size = "auto": MNIST's customary 5,000 of 60,000

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from mnistlab import distributed
 from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
-from mnistlab.data.dataset import validation_count
+from mnistlab.data.dataset import limit_training_set, validation_count
 from mnistlab.device import autocast_dtype, select_device, threads
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
@@ -145,7 +145,8 @@ class Training:
         ddp, device = distributed.setup(select_device(tc.device))  # a single process outside torchrun
         progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
         previous = _check_folder(out, config, resume) if ddp.is_main else None
-        ds = dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress)
+        ds = limit_training_set(dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress),
+                                dc.train_limit)
         # an impossible stack, or one larger than this machine's memory, fails before any allocation
         check_memory(config, ds.input_shape, ds.num_classes, _device_memory(device))
         _check_metrics(config, ds)
