@@ -187,6 +187,11 @@ def locked(path: str | Path) -> Iterator[Path]:
     import fcntl
 
     path = Path(path)
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise MnistlabError(f"{folder} is a file, not a folder; give --out a new folder name (or move the file)")
+            break
     created = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
     fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o666)

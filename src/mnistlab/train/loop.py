@@ -337,11 +337,6 @@ class Training:
 # -- checks before training ------------------------------------------------------------------------
 def _check_folder(out: Path, config: Config, resume: bool) -> Run | None:
     """The run being resumed (checked against `config`), or None for a new run in a free folder."""
-    for folder in (out, *out.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise MnistlabError(f"{folder} is a file, not a folder; give --out a new folder name (or move the file)")
-            break
     never_trained = (out / META).exists() and not (out / CHECKPOINT).exists() and not (out / WEIGHTS).exists()
     if not resume:
         if never_trained:  # killed, or NaN, during its first epoch: nothing to keep, so start it again here
