@@ -5,7 +5,6 @@ answer afterwards. Training requests the fuzz makes are kept tiny by the studio'
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 
 import pytest
@@ -13,9 +12,9 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis (the test extra)")
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402  (schemathesis brings hypothesis)
 
-from mnistlab.web import bind_socket, create_app  # noqa: E402
+from mnistlab.web import create_app  # noqa: E402
 from mnistlab.web.limits import Budget  # noqa: E402
-from mnistlab.web.server import uvicorn_server  # noqa: E402
+from mnistlab.web.server import serving  # noqa: E402
 
 EXAMPLES = 25  # per operation: ~10 operations, a few hundred requests, well under a minute
 STARTED = time.monotonic()
@@ -37,19 +36,8 @@ def live_studio(tmp_path_factory, tiny_run):
                         ("t10k-images-idx3-ubyte", sx), ("t10k-labels-idx1-ubyte", sy)):
         write_idx(data / "mnist" / name, array, gzip=False)  # `mnist` read from here, never downloaded
     budget = Budget(max_params=50_000, max_batch_memory=64 * 2**20, max_epochs=1, max_train_images=600)
-    app = create_app(runs, "tiny", predict_processes=0, data_dirs=[data], budget=budget)
-    sock = bind_socket("127.0.0.1", 0)
-    server = uvicorn_server(app)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(15)
-    sock.close()
+    with serving(create_app(runs, "tiny", predict_processes=0, data_dirs=[data], budget=budget)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -306,20 +306,25 @@ def test_damaged_logs_are_one_line_errors(damaged, tiny_idx_dir, tmp_path, capsy
         Run.open(run).result()
 
 
+def _client(app):
+    import warnings
+
+    with warnings.catch_warnings():  # starlette suggests httpx2; httpx is what FastAPI documents
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    return TestClient(app, base_url="http://127.0.0.1")
+
+
 @pytest.fixture
 def studio(tmp_path, tiny_run, tiny_dataset):
     import shutil
-    import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
     from mnistlab.web import create_app
 
     runs = tmp_path / "runs"
     shutil.copytree(tiny_run, runs / "tiny")
     app = create_app(runs, "tiny", dataset_loader=lambda name, data_dir, color: tiny_dataset, predict_processes=0)
-    with TestClient(app, base_url="http://127.0.0.1") as c:
+    with _client(app) as c:
         c.runs_dir = runs
         yield c
 
@@ -472,11 +477,7 @@ TINY_LAYERS = [{"type": "conv2d", "filters": 4, "kernel_size": 3, "strides": 2, 
 def bare_studio(tmp_path, tiny_run, tiny_idx_dir):
     """The studio as `mnistlab serve --data-dir DATA` runs it: its own dataset loader, one data folder."""
     import shutil
-    import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
     from mnistlab.web import create_app
 
     data = tmp_path / "data"
@@ -487,7 +488,7 @@ def bare_studio(tmp_path, tiny_run, tiny_idx_dir):
     (data / "escape").symlink_to("/etc")
     runs = tmp_path / "runs"
     shutil.copytree(tiny_run, runs / "tiny")
-    with TestClient(create_app(runs, "tiny", data_dirs=[data], predict_processes=0), base_url="http://127.0.0.1") as c:
+    with _client(create_app(runs, "tiny", data_dirs=[data], predict_processes=0)) as c:
         c.data, c.runs_dir = data, runs
         yield c
 
@@ -513,24 +514,14 @@ def test_datasets_inside_the_data_folders_are_read_and_recorded(bare_studio):
     r = bare_studio.post("/api/train", json={"name": "sub", "dataset": "idx:tiny-idx", "layers": TINY_LAYERS,
                                              "epochs": 1, "train_limit": 300, "validation_size": 100})
     assert r.status_code == 202, r.text
-    job = _wait(bare_studio, r.json()["id"])
+    from test_web_api import wait_done
+
+    job = wait_done(bare_studio, r.json()["id"], timeout=90)
     assert job["status"] == "completed", job
     import tomllib
 
     config = tomllib.loads((bare_studio.runs_dir / "sub" / "config.toml").read_text())
     assert config["data"]["train_limit"] == 300 and config["data"]["dataset"] == f"idx:{data / 'tiny-idx'}"
-
-
-def _wait(client, job_id, timeout=90.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/train/{job_id}").json()
-        if job["status"] != "running":
-            return job
-        time.sleep(0.2)
-    raise AssertionError("the job did not finish")
 
 
 @pytest.mark.parametrize("body", [
@@ -572,11 +563,7 @@ def test_every_preset_fits_the_default_budget(bare_studio):
 
 def test_docs_are_served_offline_or_not_at_all(bare_studio, tmp_path, monkeypatch):
     import sys
-    import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
     from mnistlab.web import create_app
 
     assert bare_studio.get("/openapi.json").status_code == 200
@@ -585,7 +572,7 @@ def test_docs_are_served_offline_or_not_at_all(bare_studio, tmp_path, monkeypatc
         assert "cdn" not in r.text and "/docs-assets/swagger-ui-bundle.js" in r.text
         assert bare_studio.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     monkeypatch.setitem(sys.modules, "swagger_ui_bundle", None)  # not installed
-    with TestClient(create_app(tmp_path / "none", predict_processes=0), base_url="http://127.0.0.1") as c:
+    with _client(create_app(tmp_path / "none", predict_processes=0)) as c:
         assert c.get("/docs").status_code == 404 and c.get("/openapi.json").status_code == 200
     assert bare_studio.get("/redoc").status_code == 404
 

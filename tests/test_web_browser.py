@@ -4,8 +4,6 @@ train a tiny run from the form with live curves, and no console errors along the
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 
 import httpx
 import pytest
@@ -13,8 +11,8 @@ from PIL import Image, ImageDraw
 
 pytest.importorskip("uvicorn", reason="pip install uvicorn (the web extra)")
 
-from mnistlab.web import bind_socket, create_app
-from mnistlab.web.server import uvicorn_server
+from mnistlab.web import create_app
+from mnistlab.web.server import serving
 
 
 @pytest.fixture
@@ -22,18 +20,8 @@ def studio(tmp_path, tiny_run, tiny_idx_dir):
     """The app on a free 127.0.0.1 port, served by uvicorn in a background thread; yields its URL."""
     runs = tmp_path / "runs"
     shutil.copytree(tiny_run, runs / "tiny")
-    sock = bind_socket("127.0.0.1", 0)
-    server = uvicorn_server(create_app(runs, "tiny", data_dirs=[tiny_idx_dir]))  # the page may read the tiny data
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serving(create_app(runs, "tiny", data_dirs=[tiny_idx_dir])) as url:  # the page may read the tiny data
+        yield url
 
 
 def stroke(page, points):
