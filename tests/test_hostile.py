@@ -637,3 +637,12 @@ def test_host_0000_warning_says_what_becomes_reachable(tmp_path, capsys, monkeyp
     for words in ("anyone who can reach this machine", f"every run in {tmp_path}/", "start and cancel training jobs",
                   "--max-params 5,000,000", f"--data-dir folders ({tmp_path})"):
         assert words in err
+
+
+def test_summary_of_a_giant_stack_allocates_nothing(capsys):
+    import json
+
+    code, out, err = run_cli("summary", "--json", "--set", "model.layers=[{type='conv2d',filters=100000},"
+                             "{type='conv2d',filters=100000},{type='flatten'},{type='dense',units=10}]", capsys=capsys)
+    assert code == 0, err
+    assert json.loads(out)["total_params"] > 9 * 10**10
