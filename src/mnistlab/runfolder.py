@@ -184,8 +184,10 @@ def locked(path: str | Path) -> Iterator[Path]:
     trainer never leaves the folder locked. While it is held nobody else writes here, so every temp
     file of a killed write is removed. A folder this call created is removed again if nothing but
     the lock file was written into it (a run refused before it started leaves no trace)."""
-    import fcntl
-
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; the folder checks still refuse a finished run
+        fcntl = None
     path = Path(path)
     for folder in (path, *path.parents):
         if folder.exists():
@@ -196,7 +198,8 @@ def locked(path: str | Path) -> Iterator[Path]:
     path.mkdir(parents=True, exist_ok=True)
     fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
         raise MnistlabError(f"{path} is in use: another `mnistlab train` is writing this run folder; wait for it "
