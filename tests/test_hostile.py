@@ -530,8 +530,9 @@ def test_datasets_inside_the_data_folders_are_read_and_recorded(bare_studio):
 ])
 def test_nan_and_infinity_anywhere_are_refused_before_anything_starts(bare_studio, body):
     for url in ("/api/train", "/api/summary"):
-        r = bare_studio.post(url, content=body, headers={"content-type": "application/json"})
-        assert r.status_code == 400 and "not a finite number" in r.json()["detail"], r.text
+        for kind in ("application/json", "application/merge-patch+json", None):
+            r = bare_studio.post(url, content=body, headers={"content-type": kind} if kind else {})
+            assert r.status_code == 400 and "not a finite number" in r.json()["detail"], (kind, r.text)
     listing = bare_studio.get("/api/train")
     assert listing.status_code == 200 and listing.json()["jobs"] == []
 

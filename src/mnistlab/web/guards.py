@@ -123,7 +123,8 @@ class RequestGuard:
             return message
 
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if unsafe and content_type == b"application/json":
+        # FastAPI parses a body with no content type as JSON too, and so would any +json type
+        if unsafe and (content_type in (b"application/json", b"") or content_type.endswith(b"+json")):
             # Read the (bounded) body now, to refuse NaN/Infinity before any route starts work.
             chunks = []
             while True:
