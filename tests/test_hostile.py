@@ -647,3 +647,26 @@ def test_summary_of_a_giant_stack_allocates_nothing(capsys):
                              "{type='conv2d',filters=100000},{type='flatten'},{type='dense',units=10}]", capsys=capsys)
     assert code == 0, err
     assert json.loads(out)["total_params"] > 9 * 10**10
+
+
+def test_the_lock_holds_across_processes(tmp_path, tiny_toml, capsys):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    out = tmp_path / "X"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom mnistlab.runfolder import locked\n"
+                               "with locked(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)", str(out)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code, _, err = run_cli("train", "--config", tiny_toml, "--out", out, "--quiet", capsys=capsys)
+        one_line_error(code, err, "is in use: another `mnistlab train` is writing this run folder")
+    finally:
+        holder.kill()
+        holder.wait()
+    code, _, err = run_cli("train", "--config", tiny_toml, "--out", out, "--quiet", capsys=capsys)
+    assert code == 0, err  # a killed holder leaves no lock behind
