@@ -312,7 +312,7 @@ def five_classes(folder):
 def test_summary_and_train_read_the_class_count_from_the_dataset(runs_dir, tmp_path):
     folder = five_classes(tmp_path / "five")
     five = [*TINY_LAYERS[:-1], {"type": "dense", "units": 5}]
-    with TestClient(create_app(runs_dir), base_url=BASE) as c:  # the real loader: the spec, not a guess of 10
+    with TestClient(create_app(runs_dir, data_dirs=[tmp_path]), base_url=BASE) as c:  # the real loader: the spec, not a guess of 10
         r = c.post("/api/summary", json={"layers": five, "dataset": f"idx:{folder}"})
         assert r.status_code == 200 and r.json()["summary"]["layers"][-1]["output_shape"] == [5]
         r = c.post("/api/train", json=train_body(name="five", dataset=f"idx:{folder}"))  # a 10-unit net
@@ -324,7 +324,7 @@ def test_a_job_that_fails_in_the_background_reports_why(runs_dir, tmp_path):
     folder = five_classes(tmp_path / "five")
     (folder / "train-images-idx3-ubyte.gz").write_bytes(b"not an idx file")
     five = [*TINY_LAYERS[:-1], {"type": "dense", "units": 5}]
-    with TestClient(create_app(runs_dir), base_url=BASE) as c:
+    with TestClient(create_app(runs_dir, data_dirs=[tmp_path]), base_url=BASE) as c:  # the studio may read it
         r = c.post("/api/train", json=train_body(name="five", dataset=f"idx:{folder}", layers=five))
         assert r.status_code == 202
         job = wait_done(c, r.json()["id"])

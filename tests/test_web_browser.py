@@ -4,8 +4,6 @@ train a tiny run from the form with live curves, and no console errors along the
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 
 import httpx
 import pytest
@@ -13,27 +11,17 @@ from PIL import Image, ImageDraw
 
 pytest.importorskip("uvicorn", reason="pip install uvicorn (the web extra)")
 
-from mnistlab.web import bind_socket, create_app
-from mnistlab.web.server import uvicorn_server
+from mnistlab.web import create_app
+from mnistlab.web.server import serving
 
 
 @pytest.fixture
-def studio(tmp_path, tiny_run):
+def studio(tmp_path, tiny_run, tiny_idx_dir):
     """The app on a free 127.0.0.1 port, served by uvicorn in a background thread; yields its URL."""
     runs = tmp_path / "runs"
     shutil.copytree(tiny_run, runs / "tiny")
-    sock = bind_socket("127.0.0.1", 0)
-    server = uvicorn_server(create_app(runs, "tiny"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serving(create_app(runs, "tiny", data_dirs=[tiny_idx_dir])) as url:  # the page may read the tiny data
+        yield url
 
 
 def stroke(page, points):
@@ -143,3 +131,33 @@ def test_an_impossible_stack_is_explained_before_training(page, studio):
     assert page.locator("#start").is_enabled()
     # The only errors are the browser's own notes on the 400s the refused recipe got.
     assert page.problems and all("status of 400" in p for p in page.problems)
+
+
+def test_a_refused_upload_leaves_no_stale_answer(page, studio, tmp_path):
+    page.goto(studio)
+    page.wait_for_function("document.querySelector('#run-select').value === 'tiny'")
+    stroke(page, [(150, 40), (140, 140), (130, 240)])
+    page.wait_for_selector(".bar-row.best")
+    (tmp_path / "notes.png").write_text("not a picture")
+    page.set_input_files("#upload", str(tmp_path / "notes.png"))
+    page.wait_for_selector("#answer-note.error-text")
+    assert "not a readable image" in page.locator("#answer-note").text_content()
+    assert page.locator(".bar-row.best").count() == 0  # the previous drawing's bars and maps are gone
+    assert page.locator("canvas.map-grid").count() == 0
+    assert all("status of 400" in p for p in page.problems)
+
+
+def test_a_failed_job_is_shown_as_failed(page, studio, tiny_idx_dir):
+    page.goto(f"{studio}/#train")
+    page.wait_for_selector("#summary table")
+    form = page.locator("#train-form")
+    form.locator("[name=name]").fill("too-few")
+    form.locator("[name=dataset]").fill(f"idx:{tiny_idx_dir}")
+    form.locator("[name=validation_size]").fill("1200")  # all 1200 images held out: fit refuses it, in the job
+    form.locator("[name=train_limit]").fill("")
+    page.wait_for_timeout(400)
+    page.click("#start")
+    page.wait_for_function("document.querySelector('#train-status').textContent === 'failed'", timeout=60_000)
+    assert "failed" in page.locator("#train-line").text_content()
+    assert "loading the data" not in page.locator("#train-line").text_content()
+    assert page.locator("#train-result .error-text").text_content()

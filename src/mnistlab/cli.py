@@ -29,6 +29,23 @@ FLAG_KEYS = {
 }
 
 
+def whole_number(text: str) -> int:
+    """An int flag that also takes 1e3 or 100_000; its range is the config's to check (one line naming the key)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    import decimal
+
+    try:
+        value = decimal.Decimal(text.replace("_", ""))  # exact: 1e29 is 10**29, not the nearest float
+    except decimal.InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not value.is_finite() or value != value.to_integral_value() or abs(value) > 10**100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(value)
+
+
 def add_config_flags(p: argparse.ArgumentParser, training: bool = True) -> None:
     p.add_argument("--config", metavar="FILE", help="TOML config file (sections [data], [model], [train])")
     p.add_argument("--model", metavar="NAME", help="preset recipe to start from (see `mnistlab config list`)")
@@ -39,9 +56,9 @@ def add_config_flags(p: argparse.ArgumentParser, training: bool = True) -> None:
     if training:
         from mnistlab.config import TrainConfig
 
-        p.add_argument("--epochs", type=int, metavar="N",
+        p.add_argument("--epochs", type=whole_number, metavar="N",
                        help="train.epochs: passes over the whole training set (one row each in metrics.csv)")
-        p.add_argument("--batch-size", type=int, metavar="N",
+        p.add_argument("--batch-size", type=whole_number, metavar="N",
                        help="train.batch_size: images per training step; steps per epoch = "
                             "ceil(training images / batch size)")
         p.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
@@ -52,7 +69,7 @@ def add_config_flags(p: argparse.ArgumentParser, training: bool = True) -> None:
         p.add_argument("--learning-rate", type=float, metavar="LR",
                        help="train.learning_rate: the size of each step (under one_cycle, the peak)")
         p.add_argument("--target-accuracy", type=float, help="stop once validation accuracy reaches this")
-        p.add_argument("--seed", type=int, metavar="N",
+        p.add_argument("--seed", type=whole_number, metavar="N",
                        help="train.seed: fixes the initial weights and each epoch's shuffle, so a run can be "
                             "repeated")
         p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto = CUDA when present, else CPU")
@@ -240,7 +257,10 @@ def cmd_summary(args) -> int:
         cfg = config_from_args(args)
         shape, n = dataset_spec(cfg.data.dataset, cfg.data.color)
         n = args.classes or n
-    s = summarize(cfg.model, shape, n)
+    import torch
+
+    with torch.device("meta"):  # shapes and counts only: even a 100,000-filter stack allocates nothing
+        s = summarize(cfg.model, shape, n)
     print(json.dumps(s, indent=2) if args.json else format_summary(s))
     return 0
 
@@ -272,15 +292,22 @@ def cmd_compare(args) -> int:
 def cmd_serve(args) -> int:
     from mnistlab.web import create_app, serve
     from mnistlab.web.guards import LOOPBACK_HOSTS
+    from mnistlab.web.limits import Budget
     from mnistlab.web.server import is_loopback
 
     runs_dir = Path(args.runs_dir) if args.runs_dir else Path(args.run).parent if args.run else Path("runs")
     local = is_loopback(args.host)  # then only loopback Host names are answered (no DNS rebinding)
+    budget = Budget(max_params=args.max_params, max_batch_memory=int(args.max_batch_memory * 2**20),
+                    max_epochs=args.max_epochs, max_train_images=args.max_train_images)
     app = create_app(runs_dir, args.run, device=args.device, max_jobs=args.max_jobs,
-                     allowed_hosts=LOOPBACK_HOSTS if local else None)
+                     allowed_hosts=LOOPBACK_HOSTS if local else None, data_dirs=args.data_dir, budget=budget)
     if not local:
-        print(f"warning: serving on {args.host}: anyone who can reach this machine can use the page and start "
-              "training jobs on it", file=sys.stderr)
+        data = ", ".join(args.data_dir) if args.data_dir else "none"
+        print(f"warning: serving on {args.host}:{args.port}: anyone who can reach this machine on that port can "
+              f"see every run in {runs_dir}/ (configs, metrics, results), classify images with them, start and cancel "
+              f"training jobs here (up to {args.max_jobs} at once, each within --max-params {args.max_params:,} and "
+              f"--max-epochs {args.max_epochs}), and train on the datasets in --data-dir folders ({data})",
+              file=sys.stderr)
 
     def ready(url: str) -> None:
         print(f"mnistlab studio: {url}  (runs from {runs_dir}/; Ctrl-C to stop)", flush=True)
@@ -377,6 +404,8 @@ def cmd_config_list(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mnistlab.resources import STUDIO_BUDGET
+
     parser = argparse.ArgumentParser(
         prog="mnistlab", description="Train, explain and serve small CNNs on the MNIST family.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -461,6 +490,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where runs are listed and trained (default: RUN's folder, else ./runs)")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"], help="device for predictions")
     p.add_argument("--max-jobs", type=int, default=1, metavar="N", help="training jobs allowed at once")
+    p.add_argument("--data-dir", metavar="DIR", action="append", default=[],
+                   help="a folder the page may read datasets from (repeatable): the mnist/fashion-mnist/kmnist files, "
+                        "and idx:/folder: datasets inside it; nothing outside these folders is read")
+    budget = STUDIO_BUDGET
+    p.add_argument("--max-params", type=whole_number, default=budget["max_params"], metavar="N",
+                   help=f"largest model a page may train (default {budget['max_params']:,} parameters)")
+    p.add_argument("--max-batch-memory", type=float, default=budget["max_batch_memory"] / 2**20, metavar="MIB",
+                   help=f"activation memory one training batch may take (default {budget['max_batch_memory'] // 2**20} MiB)")
+    p.add_argument("--max-epochs", type=whole_number, default=budget["max_epochs"], metavar="N",
+                   help=f"most epochs a page may ask for (default {budget['max_epochs']})")
+    p.add_argument("--max-train-images", type=whole_number, default=budget["max_train_images"], metavar="N",
+                   help=f"most training images a page may train on (default {budget['max_train_images']:,})")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("data", help="dataset information and sample pictures")

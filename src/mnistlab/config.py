@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import tomllib
 import types
@@ -139,6 +140,9 @@ class DataConfig:
     # (MNIST: 5,000 of 60,000, as the classic scripts do), whatever the dataset's size
     validation_size: int | Literal["auto"] = field(default="auto", metadata=_range(0))
     color: Literal["grayscale", "rgb"] = "grayscale"  # folder: datasets only
+    # train on only the first N training images (quick demos; the test set stays whole): recorded here, so
+    # a run's config.toml says what it trained on
+    train_limit: int | None = field(default=None, metadata=_range(1))
     normalize: bool = True  # subtract the training set's mean and divide by its std, inside the model
     shift: int = field(default=0, metadata=_range(0, 8))  # augmentation: random shift, pixels
     rotation: float = field(default=0.0, metadata=_range(0, 180))  # augmentation: random rotation, degrees
@@ -171,7 +175,7 @@ class TrainConfig:
     loss: Literal["auto", "cross_entropy", "binary_cross_entropy"] = "auto"  # auto: follows model.output
     target_accuracy: float | None = field(default=None, metadata=_range(0, 1, True))
     metrics: tuple[Literal["accuracy", "top5_accuracy", "precision", "recall", "f1"], ...] = ("accuracy",)
-    seed: int = field(default=0, metadata=_range(0))
+    seed: int = field(default=0, metadata=_range(0, 2**32 - 1))
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # bfloat16 runs the forward pass in bf16 (autocast): ~1.7x faster on CPUs with AMX/AVX512-BF16 and
     # on GPUs; auto picks it where the hardware has it. Weights, optimizer and evaluation stay float32.
@@ -378,6 +382,18 @@ def _coerce(annotation: Any, value: Any, path: str) -> Any:
     raise TypeError(f"unsupported annotation {annotation!r} at {path}")
 
 
+MAX_INT = 2**31 - 1  # no count in a config is larger; a bigger one is a typo (and overflows C code)
+
+
+def _check_number(path: str, value: Any) -> None:
+    """NaN, infinities and absurdly large integers are refused for every numeric key, ranged or not."""
+    for v in value if isinstance(value, tuple) else (value,):
+        if isinstance(v, float) and not math.isfinite(v):
+            raise MnistlabError(f"{path} = {v}: expected a finite number (not NaN or infinity); give a real value")
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_INT and path.split(".")[-1] != "seed":
+            raise MnistlabError(f"{path} = {v} is out of range: it must be at most {MAX_INT}; give a smaller value")
+
+
 def _check_range(path: str, value: Any, spec: tuple) -> None:
     lo, hi, lo_open, hi_open = spec
     values = value if isinstance(value, tuple) else (value,)
@@ -421,6 +437,7 @@ def _from_plain(cls: type, d: Any, path: str) -> Any:
                 kwargs[key] = _coerce(annotation, value, where)
             except _Mismatch:
                 raise MnistlabError(f"{where} = {value!r}: expected {_describe(annotation)}") from None
+            _check_number(where, kwargs[key])
             if "range" in fields[key].metadata and kwargs[key] is not None:
                 _check_range(where, kwargs[key], fields[key].metadata["range"])
     return cls(**kwargs)

@@ -22,6 +22,9 @@ def top_classes(probs, classes: list[str], top: int) -> list[dict]:
 def format_predictions(results: list[dict]) -> str:
     lines = []
     for r in results:
+        if r.get("blank"):
+            lines.append(f"{r['image']}: {r['note']}; no class given")
+            continue
         best = r["top"][0]
         lines.append(f"{r['image']}: {best['class']} ({best['probability']:.1%})")
         for t in r["top"]:
@@ -39,16 +42,24 @@ def predict_files(model_path: str | Path, images: list[str], top: int = 3, devic
 
         model = OnnxClassifier(model_path)
         head, classes = model.head, model.classes
-        probs = model.probabilities(np.stack([model.to_input(path) for path in images]))
+        inputs, notes = _inputs(model.to_input_checked, images)
+        probs = model.probabilities(inputs)
     else:
         from mnistlab.device import select_device
         from mnistlab.runfolder import Run
 
         run = Run.open(model_path)
         head, classes = run.output, run.classes
-        inputs = np.stack([run.meta.to_input(path) for path in images])
+        inputs, notes = _inputs(run.meta.to_input_checked, images)
         probs = predict_arrays(run.load_model(select_device(device)), inputs, head).numpy()
-    return [{"image": str(path), "head": head, "top": top_classes(p, classes, top)} for path, p in zip(images, probs)]
+    # a blank picture, or a dot, gets no class: the network answers something for any input
+    return [{"image": str(path), "head": head, "blank": bool(note), "note": note,
+             "top": [] if note else top_classes(p, classes, top)} for path, p, note in zip(images, probs, notes)]
+
+
+def _inputs(prepare, images) -> tuple[np.ndarray, list[str | None]]:
+    prepared = [prepare(path) for path in images]
+    return np.stack([x for x, _ in prepared]), [note for _, note in prepared]
 
 
 def predict_arrays(model, inputs: np.ndarray, output: str):

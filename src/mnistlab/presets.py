@@ -123,7 +123,13 @@ def resolve(model: str | None = None, config_file: str | Path | None = None,
         path = Path(config_file)
         if not path.is_file():
             raise MnistlabError(f"config file {path} does not exist; check the path given to --config")
-        d = merge(d, parse_toml(path.read_text(), str(path)))
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise MnistlabError(f"config file {path} is not UTF-8 text (byte {e.start}); save it as UTF-8 TOML") from None
+        except OSError as e:
+            raise MnistlabError(f"config file {path} cannot be read ({e.strerror or e}); check its permissions") from None
+        d = merge(d, parse_toml(text, str(path)))
     for key, value in (overrides or {}).items():
         set_dotted(d, key, value)
     return Config.from_dict(d)

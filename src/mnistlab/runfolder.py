@@ -8,6 +8,7 @@
       metrics.csv              one row per epoch
       events.jsonl             the machine-readable log (start, step, epoch and end events)
       result.json              final test metrics, time, whether the target was reached
+      .lock                    held (flock) by the one process training into the folder
 
 This module is the folder's one home: training writes through `Run`, and evaluate, predict, export,
 report, compare, TensorBoard and the web read through it. It imports no training code, so
@@ -16,19 +17,23 @@ report, compare, TensorBoard and the web read through it. It imports no training
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
 import json
+import math
+import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from mnistlab.config import Config
 from mnistlab.errors import MnistlabError
-from mnistlab.files import atomic_path, write_json, write_text
+from mnistlab.files import atomic_path, remove_stale_temps, write_json, write_text
 
 CONFIG = "config.toml"
 META = "model.json"
@@ -37,6 +42,7 @@ CHECKPOINT = "checkpoint.safetensors"
 METRICS = "metrics.csv"
 EVENTS = "events.jsonl"
 RESULT = "result.json"
+LOCK = ".lock"
 
 METRIC_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "elapsed"]
 
@@ -82,6 +88,12 @@ class RunMeta:
 
         return to_input(image, self.preprocess, self.channels, self.size)
 
+    def to_input_checked(self, image):
+        """`to_input`, and why the picture is no digit at all (blank, or a dot), else None."""
+        from mnistlab.data.images import to_input_checked
+
+        return to_input_checked(image, self.preprocess, self.channels, self.size)
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -91,6 +103,8 @@ class RunMeta:
             d = dict(d)
             if "preprocess" not in d:  # format 1 runs: folder datasets were always resized
                 d["preprocess"] = "resize" if str(d.get("dataset", "")).startswith("folder:") else "mnist"
+            if not isinstance(d.get("classes"), (list, tuple)) or not isinstance(d.get("input_shape"), (list, tuple)):
+                raise ValueError("classes and input_shape must be lists")
             known = {f.name for f in dataclasses.fields(cls)}
             meta = cls(**{k: v for k, v in d.items() if k in known})
             meta = dataclasses.replace(
@@ -100,9 +114,30 @@ class RunMeta:
             if len(meta.input_shape) != 3 or not meta.classes or meta.output not in ("softmax", "sigmoid") \
                     or meta.preprocess not in ("mnist", "resize"):
                 raise ValueError("bad values")
+            _check_meta(meta)
             return meta
         except (TypeError, ValueError, AttributeError) as e:
             raise MnistlabError(f"{source}: damaged run metadata ({e}); train the run again") from None
+
+
+MAX_SIDE = 1024  # pixels: no MNIST-family input is anywhere near; a larger one is a damaged model.json
+
+
+def _check_meta(meta: RunMeta) -> None:
+    """Values a damaged or hand-edited model.json could hold that would crash or exhaust memory later."""
+    c, h, w = meta.input_shape
+    if c not in (1, 3) or not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
+        raise ValueError(f"input_shape {list(meta.input_shape)} is not 1 or 3 channels of 1..{MAX_SIDE} pixels")
+    for name in ("mean", "std"):
+        value = getattr(meta, name)
+        if value is not None and (len(value) != c or not all(math.isfinite(v) for v in value)
+                                  or (name == "std" and min(value) <= 0)):
+            raise ValueError(f"{name} {list(value)} is not {c} finite number{'s' if c > 1 else ''}"
+                             f"{' above 0' if name == 'std' else ''}")
+    for name in ("params", "validation_size", "threads", "format"):
+        value = getattr(meta, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} = {value!r} is not a count")
 
 
 def default_run_dir(root: str | Path = "runs") -> Path:
@@ -141,6 +176,45 @@ def weights_stamp(path: str | Path) -> tuple | None:
     return None
 
 
+@contextlib.contextmanager
+def locked(path: str | Path) -> Iterator[Path]:
+    """Hold the run folder `path` for writing (an flock on its .lock file), creating the folder if needed.
+
+    A second writer is refused at once with one line. The lock goes with the process, so a killed
+    trainer never leaves the folder locked. While it is held nobody else writes here, so every temp
+    file of a killed write is removed. A folder this call created is removed again if nothing but
+    the lock file was written into it (a run refused before it started leaves no trace)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; the folder checks still refuse a finished run
+        fcntl = None
+    path = Path(path)
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise MnistlabError(f"{folder} is a file, not a folder; give --out a new folder name (or move the file)")
+            break
+    created = not path.exists()
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise MnistlabError(f"{path} is in use: another `mnistlab train` is writing this run folder; wait for it "
+                            "to finish, or pick another --out") from None
+    try:
+        remove_stale_temps(path, min_age=0)
+        yield path
+    finally:
+        if created and {p.name for p in path.iterdir()} <= {LOCK}:
+            (path / LOCK).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        os.close(fd)  # releases the lock
+
+
 def step_position(epoch: int, step: int, steps_per_epoch: int) -> float:
     """Where a logged step lies on a curve drawn in epochs: epoch 0 is the start of training."""
     return epoch - 1 + step / steps_per_epoch
@@ -160,11 +234,20 @@ class Run:
         path = Path(path)
         if not is_run(path):
             raise MnistlabError(f"{path}: not a run folder (no {CONFIG}); pass a folder that `mnistlab train` wrote")
-        config = Config.from_toml(_read_text(path / CONFIG), source=str(path / CONFIG))
+        try:
+            config = Config.from_toml(_read_text(path / CONFIG), source=str(path / CONFIG))
+        except MnistlabError as e:  # a wrongly typed value: say which file holds it
+            text = str(e)
+            raise MnistlabError(text if CONFIG in text else f"{path / CONFIG}: {text}; the run folder is damaged, "
+                                                             "train it again") from None
+        except OSError as e:
+            raise MnistlabError(f"{path / CONFIG}: cannot be read ({e.strerror or e}); check its permissions") from None
         if not (path / META).is_file():
             raise MnistlabError(f"{path}: the run has no {META} yet; it did not get past setup, train it again")
         try:
             meta = json.loads(_read_text(path / META))
+        except OSError as e:
+            raise MnistlabError(f"{path / META}: cannot be read ({e.strerror or e}); check its permissions") from None
         except ValueError:
             raise MnistlabError(f"{path / META}: not valid JSON; the run folder is damaged, train it again") from None
         if not isinstance(meta, dict):
@@ -254,8 +337,15 @@ class Run:
         path = self.path / METRICS
         if not path.is_file():
             return []
-        with open(path, newline="") as f:
-            return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
+        try:
+            rows = list(csv.DictReader(io.StringIO(_read_text(path), newline="")))
+        except (csv.Error, OSError) as e:
+            raise MnistlabError(f"{path}: unreadable ({e}); the run folder is damaged, train it again") from None
+        table = [{k: _num(v) for k, v in row.items()} for row in rows if None not in row]
+        if len(table) != len(rows) or any(not isinstance(row.get("epoch"), int) or
+                                           any(isinstance(v, str) for v in row.values()) for row in table):
+            raise MnistlabError(f"{path}: not the metrics table mnistlab writes; the run folder is damaged, train it again")
+        return table
 
     def write_metrics(self, history: list[dict]) -> None:
         columns = METRIC_COLUMNS + sorted({k for row in history for k in row} - set(METRIC_COLUMNS))
@@ -300,9 +390,12 @@ class Run:
         if not path.is_file():
             return None
         try:
-            return json.loads(_read_text(path))
+            result = json.loads(_read_text(path))
         except ValueError:
             raise MnistlabError(f"{path}: not valid JSON; evaluate the run again with `mnistlab evaluate`") from None
+        if not isinstance(result, dict) or not isinstance(result.get("status"), str):
+            raise MnistlabError(f"{path}: not the result mnistlab writes (no status); the run folder is damaged")
+        return result
 
     def write_result(self, result: dict) -> None:
         write_json(self.path / RESULT, result)
@@ -334,5 +427,5 @@ def _num(v: str):
             return v
 
 
-__all__ = ["CHECKPOINT", "CONFIG", "EVENTS", "META", "METRICS", "RESULT", "WEIGHTS", "Run", "RunMeta",
-           "check_run_name", "default_run_dir", "is_run", "step_position", "weights_stamp"]
+__all__ = ["CHECKPOINT", "CONFIG", "EVENTS", "LOCK", "META", "METRICS", "RESULT", "WEIGHTS", "Run", "RunMeta",
+           "check_run_name", "default_run_dir", "is_run", "locked", "step_position", "weights_stamp"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 import numbers
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +114,10 @@ def _load_idx(source: Source, data_dir, progress: bool) -> tuple[dict, dict[str,
             f"train images are {arrays['train'][0].shape[1:]} but test images are {arrays['test'][0].shape[1:]}; "
             "all four files must come from the same dataset"
         )
-    classes = source.classes or _idx_classes([labels for _, labels in arrays.values()])
+    classes = source.classes
+    if not classes:  # idx:DIR names none: "0".."N-1", N from the largest label, and none of them empty
+        classes = _idx_classes([labels for _, labels in arrays.values()])
+        _check_no_empty_classes(arrays, records, len(classes) - 1)
     for split, (_, labels) in arrays.items():
         bad = labels[(labels < 0) | (labels >= len(classes))]
         if len(bad):
@@ -133,6 +137,21 @@ def _idx_classes(labels: list[np.ndarray]) -> tuple[str, ...]:
     """The classes of an idx:DIR dataset, which names none: "0".."N-1", N from the largest label."""
     top = max((int(split.max()) for split in labels if len(split)), default=0)
     return tuple(str(i) for i in range(top + 1))
+
+
+def _check_no_empty_classes(arrays: dict, records: dict, top: int) -> None:
+    """idx:DIR counts its classes from the largest label, so one stray label (200 in a 0..9 file) would make
+    a 201-class dataset with 190 classes no image has. Every class must have training images."""
+    labels = arrays["train"][1]
+    counts = np.bincount(labels[labels >= 0].astype(np.int64), minlength=top + 1) if len(labels) else np.zeros(top + 1)
+    empty = np.flatnonzero(counts == 0)
+    if len(empty):
+        split = next(s for s in SPLITS if len(arrays[s][1]) and int(arrays[s][1].max()) == top)
+        path = records[f"{split}_labels"].path
+        raise MnistlabError(
+            f"{path}: label {top} makes {top + 1} classes, but {len(empty)} of them have no training image "
+            f"(class {', '.join(map(str, empty[:5]))}{', ...' if len(empty) > 5 else ''}); the labels must run from 0 "
+            f"to the number of classes - 1, so fix or remove the stray label {top}")
 
 
 def _load_folder(source: Source, color: str, image_size: int) -> dict:
@@ -186,6 +205,15 @@ def load_dataset(
     repeated to 3 channels when `color="rgb"`; folder images are resized to a square.
     """
     return _load(name, data_dir, color, image_size, progress)[0]
+
+
+def limit_training_set(ds: Dataset, limit: int | None) -> Dataset:
+    """The first `limit` training images (data.train_limit; the test set is kept whole, so test accuracy stays
+    comparable). The name says so, and `fit` writes it to model.json and result.json."""
+    if limit is None or limit >= len(ds.train_labels):
+        return ds
+    return dataclasses.replace(ds, name=f"{ds.name}[:{limit}]", train_images=ds.train_images[:limit],
+                               train_labels=ds.train_labels[:limit])
 
 
 VALIDATION_FRACTION = 1 / 12  # data.validation_size = "auto": MNIST's customary 5,000 of 60,000
@@ -315,6 +343,8 @@ def save_sample_grid(ds: Dataset, path, n: int = 64, split: str = "train", seed:
     """Save a PNG of `n` random `split` samples (fixed `seed`), each titled with its class name."""
     from matplotlib.figure import Figure  # imported here: only pictures need matplotlib
 
+    from mnistlab.mathtext import plain
+
     images, labels = ds.split(split)
     if len(images) == 0:
         raise MnistlabError(f"the {split} split of {ds.name} is empty; choose the other split")
@@ -327,7 +357,7 @@ def save_sample_grid(ds: Dataset, path, n: int = 64, split: str = "train", seed:
     # A bare Figure (no pyplot) renders with Agg and touches no global GUI state.
     height = 1.35 * rows + 0.6  # inches: a cell and its title per row, plus the heading
     fig = Figure(figsize=(max(1.2 * cols, 3.0), height), dpi=100)
-    fig.suptitle(f"{ds.name}: {n} {split} samples", fontsize=10, y=1 - 0.1 / height, va="top")
+    fig.suptitle(plain(f"{ds.name}: {n} {split} samples"), fontsize=10, y=1 - 0.1 / height, va="top")
     for k, i in enumerate(picks.tolist()):
         ax = fig.add_subplot(rows, cols, k + 1)
         image = images[i]
@@ -335,7 +365,7 @@ def save_sample_grid(ds: Dataset, path, n: int = 64, split: str = "train", seed:
             ax.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         else:
             ax.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
-        ax.set_title(ds.classes[int(labels[i])], fontsize=8)
+        ax.set_title(plain(ds.classes[int(labels[i])]), fontsize=8)
         ax.axis("off")
     # Fixed margins: tight_layout would measure every title, which is slow for 64 cells.
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.6 / height, hspace=0.35, wspace=0.1)

@@ -109,14 +109,29 @@ def resize(image, channels: int, size: int) -> np.ndarray:
     return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)  # to C, H, W
 
 
+NOT_A_DIGIT = "this does not look like a digit"
+MIN_INK_SIDE = 3  # pixels: ink whose bounding box is smaller in both directions is a dot
+MIN_INK_FRACTION = 0.12  # ... and so is ink spanning less than this fraction of the picture's longer side
+
+
 def to_input(image, how: str = "mnist", channels: int = 1, size: int = 28) -> np.ndarray:
     """A user's image -> uint8 [C, size, size], prepared as the run's training images were
     (`how` is the run's `preprocess`: "mnist" redoes MNIST's preparation, "resize" a folder: dataset's)."""
+    return to_input_checked(image, how, channels, size)[0]
+
+
+def to_input_checked(image, how: str = "mnist", channels: int = 1, size: int = 28) -> tuple[np.ndarray, str | None]:
+    """`to_input`, and why the picture is no digit at all (None when it may be one): blank, nearly blank, or
+    ink that is only a dot. A network answers something for any input; for these its answer means nothing."""
     if how == "resize":
         if isinstance(image, np.ndarray):
             image = Image.fromarray(np.asarray(image, dtype=np.uint8))
-        return resize(image, channels, size)
-    return np.repeat(preprocess(image, size)[None], channels, axis=0)
+        x = resize(image, channels, size)
+        flat = x.astype(np.int16)
+        blank = int(flat.max()) - int(flat.min()) < MIN_CONTRAST
+        return x, f"{NOT_A_DIGIT}: the picture is blank (one colour)" if blank else None
+    out, reason = _preprocess(image, size)
+    return np.repeat(out[None], channels, axis=0), reason
 
 
 def preprocess(image, size: int = 28) -> np.ndarray:
@@ -124,6 +139,11 @@ def preprocess(image, size: int = 28) -> np.ndarray:
 
     A blank image (no ink that stands out from the background) gives all zeros.
     """
+    return _preprocess(image, size)[0]
+
+
+def _preprocess(image, size: int = 28) -> tuple[np.ndarray, str | None]:
+    """`preprocess`, and the reason the picture is no digit (blank, or its ink a dot), else None."""
     if isinstance(image, Image.Image):
         gray = _pil_to_gray(image)
     elif isinstance(image, np.ndarray):
@@ -131,8 +151,9 @@ def preprocess(image, size: int = 28) -> np.ndarray:
     else:
         gray = _pil_to_gray(load_image(image))
     blank = np.zeros((size, size), dtype=np.uint8)
+    no_ink = f"{NOT_A_DIGIT}: no ink stands out from the background"
     if gray.size == 0:
-        return blank
+        return blank, no_ink
 
     # The border is mostly background. Ink is whichever extreme lies further from it: dark ink on
     # light paper gets inverted so that, as in MNIST, ink is bright and background is black.
@@ -143,13 +164,17 @@ def preprocess(image, size: int = 28) -> np.ndarray:
     ink = np.clip(gray - background, 0, None)
     strength = float(ink.max())
     if strength < MIN_CONTRAST:
-        return blank
+        return blank, no_ink
     ink *= 255.0 / strength  # full contrast, whatever the lighting
     ink[ink < NOISE_FLOOR * 255.0] = 0.0
 
     rows = np.flatnonzero((ink > INK_THRESHOLD * 255.0).any(axis=1))
     cols = np.flatnonzero((ink > INK_THRESHOLD * 255.0).any(axis=0))
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    extent = max(crop.shape)  # a dot, or a speck of noise, scaled to 20x20 would look like a bold "0"
+    reason = None
+    if extent < MIN_INK_SIDE or extent < MIN_INK_FRACTION * max(gray.shape):
+        reason = f"{NOT_A_DIGIT}: its ink is only a dot ({crop.shape[1]}x{crop.shape[0]} of {gray.shape[1]}x{gray.shape[0]} pixels)"
 
     # Fit the longer side to the box (20 of 28 in MNIST), keeping the aspect ratio.
     box = round(size * 20 / 28)
@@ -160,7 +185,7 @@ def preprocess(image, size: int = 28) -> np.ndarray:
     glyph = np.clip(glyph, 0, 255)  # Lanczos overshoots a little at edges
     total = float(glyph.sum())
     if total <= 0:
-        return blank
+        return blank, no_ink
 
     # Put the centre of mass at the centre (14, 14 in MNIST), but never push ink off the canvas.
     cy = float((glyph.sum(axis=1) * np.arange(nh)).sum()) / total
@@ -169,4 +194,4 @@ def preprocess(image, size: int = 28) -> np.ndarray:
     left = min(max(round(size / 2 - cx), 0), size - nw)
     out = np.zeros((size, size), dtype=np.float32)
     out[top : top + nh, left : left + nw] = glyph
-    return np.rint(out).astype(np.uint8)
+    return np.rint(out).astype(np.uint8), reason

@@ -136,6 +136,13 @@ class OnnxClassifier:
         c, h, _ = self.input_shape
         return to_input(image, self.preprocess, c, h)
 
+    def to_input_checked(self, image) -> tuple[np.ndarray, str | None]:
+        """`to_input`, and why the picture is no digit at all (blank, or a dot), else None."""
+        from mnistlab.data.images import to_input_checked
+
+        c, h, _ = self.input_shape
+        return to_input_checked(image, self.preprocess, c, h)
+
     def logits(self, pixels: np.ndarray) -> np.ndarray:
         """float32 [N, C, H, W] in 0..1 -> logits [N, classes]."""
         return self.session.run([OUTPUT], {INPUT: np.ascontiguousarray(pixels, dtype=np.float32)})[0]

@@ -20,6 +20,8 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from mnistlab.mathtext import plain
+
 DPI = 100
 TRAIN, VAL, TARGET = "#1f77b4", "#ff7f0e", "#2ca02c"
 RIGHT, WRONG, OTHER = "#2ca02c", "#d62728", "#9aa7b8"
@@ -52,7 +54,7 @@ def rgb_array(fig: Figure) -> np.ndarray:
 
 
 def _short(name: str, n: int = 14) -> str:
-    return name if len(name) <= n else name[:n - 1] + "…"
+    return plain(name if len(name) <= n else name[:n - 1] + "…")  # a user's class name, drawn as written
 
 
 def _pixels(image: np.ndarray) -> tuple[np.ndarray, dict]:

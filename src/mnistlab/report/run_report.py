@@ -17,6 +17,7 @@ from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import metrics_from_logits, predict_logits, probabilities
 from mnistlab.files import write_bytes, write_text
+from mnistlab.mathtext import plain
 from mnistlab.models import LayerInfo, Network, layer, map_stages, summarize
 from mnistlab.report import figures as F
 from mnistlab.report import html as H
@@ -47,7 +48,7 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
     classes, head = run.classes, run.output
     tc = run.config.train
 
-    sample_images, sample_labels, captions = _samples(run, ds, images, samples)  # first: a bad --image fails now
+    sample_images, sample_labels, captions, notes = _samples(run, ds, images, samples)  # first: a bad --image fails now
     logits = predict_logits(model, ds.test_images, tc.eval_batch_size)
     test = metrics_from_logits(logits, ds.test_labels, tc.loss, classes)
     probs = probabilities(logits, head)
@@ -66,7 +67,7 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
     if mistakes:
         pictures["mistakes"].append(mistakes)
     pictures["filters"] = _filters(model)
-    pictures["maps"] = _feature_maps(model, run, sample_images, sample_labels, captions)
+    pictures["maps"] = _feature_maps(model, run, sample_images, sample_labels, captions, notes)
 
     page = H.page(f"mnistlab report: {run.name}",
                   f"run folder {run.path} · dataset {ds.name}, {len(ds.test_labels):,} test images · "
@@ -76,17 +77,19 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
     return out / REPORT
 
 
-def _samples(run: Run, ds: Dataset, images, limit: int) -> tuple[np.ndarray, list[int | None], list[str]]:
-    """The images whose feature maps are shown: the user's files, else the first test image of each class."""
+def _samples(run: Run, ds: Dataset, images, limit: int) -> tuple[np.ndarray, list[int | None], list[str], list]:
+    """The images whose feature maps are shown: the user's files, else the first test image of each class;
+    and for each, why it is no digit at all (blank, or a dot), else None."""
     if images:
-        arrays = np.stack([run.meta.to_input(path) for path in images])  # as predict and the studio do
-        return arrays, [None] * len(images), [Path(p).name for p in images]
+        prepared = [run.meta.to_input_checked(path) for path in images]  # as predict and the studio do
+        return (np.stack([x for x, _ in prepared]), [None] * len(images), [Path(p).name for p in images],
+                [note for _, note in prepared])
     labels = ds.test_labels.numpy()
     picks = first_of_each_class(ds.test_labels, len(run.classes), limit)
     if not picks:
         raise MnistlabError(f"the test split of {ds.name} is empty; pass --image FILE to see feature maps")
     return (ds.test_images[picks].numpy(), [int(labels[i]) for i in picks],
-            [f"test #{i}, true {run.classes[labels[i]]}" for i in picks])
+            [f"test #{i}, true {run.classes[labels[i]]}" for i in picks], [None] * len(picks))
 
 
 def _curves(run: Run, history: list[dict], result: dict) -> F.Picture:
@@ -173,22 +176,22 @@ def sample_maps(model: Network, specs, images: np.ndarray) -> tuple[list[tuple[s
 
 
 def _feature_maps(model: Network, run: Run, images: np.ndarray, labels: list[int | None],
-                  captions: list[str]) -> list[F.Picture]:
+                  captions: list[str], notes: list | None = None) -> list[F.Picture]:
     stages, logits = sample_maps(model, run.config.model.layers, images)
     probs = probabilities(logits, run.output)
     pictures = []
     for k in range(len(images)):
         best = int(probs[k].argmax())
-        verdict = f"predicted {run.classes[best]} ({probs[k, best]:.1%})"
+        verdict = notes[k] if notes and notes[k] else f"predicted {run.classes[best]} ({probs[k, best]:.1%})"
         fig = F.feature_maps_figure(images[k], [(label, maps[k]) for label, maps in stages],
-                                    f"{captions[k]}  ->  {verdict}")
+                                    plain(f"{captions[k]}  ->  {verdict}"))
         pictures.append(F.render(  # one caption says how to read them all
             fig, f"feature-maps-{k}.png", f"feature maps of {captions[k]}",
             "" if k else "Each row is a layer's output, drawn at the same scale as the input so that strides and "
             "pooling visibly shrink it; each map is scaled to its own range (bright = strong response, an all-dark "
             "map is a filter this image does not excite)." + (" The same holds for every image below." if len(images) > 1 else "")))
     fig = F.probabilities_figure(images, probs.numpy(), run.classes, run.output,
-                                 [c if len(c) <= 22 else c[:21] + "…" for c in captions], labels)
+                                 [plain(c if len(c) <= 22 else c[:21] + "…") for c in captions], labels)
     pictures.append(F.render(fig, "probabilities.png", "the head's output",
                              "What the model outputs for each sample image after its "
                              f"{run.output} head."))

@@ -14,10 +14,12 @@ every `log_every` steps.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import signal
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +30,13 @@ from mnistlab import distributed
 from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
 from mnistlab.data.augment import augment
-from mnistlab.data.dataset import pixel_stats, validation_count
+from mnistlab.data.dataset import limit_training_set, pixel_stats, validation_count
 from mnistlab.device import autocast_dtype, select_device, threads
-from mnistlab.errors import MnistlabError
+from mnistlab.errors import MnistlabError, MnistlabWarning
 from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
-from mnistlab.models import build_model, infer
-from mnistlab.runfolder import CHECKPOINT, RESULT, Run, RunMeta, step_position
+from mnistlab.models import build_model
+from mnistlab.resources import check_memory, check_threads, usable_cores
+from mnistlab.runfolder import CHECKPOINT, META, RESULT, WEIGHTS, Run, RunMeta, locked, step_position
 from mnistlab.train.checkpoint import load_checkpoint, save_checkpoint
 from mnistlab.train.optim import make_optimizer, make_schedule
 
@@ -79,8 +82,12 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     """
     # An explicit train.threads, or the count a resumed run started with (float sums depend on it), is
     # used while training and the caller's setting restored afterwards.
-    wanted = config.train.threads or (_recorded_threads(out) if resume else 0)
-    with threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
+    if config.train.threads:
+        check_threads(config.train.threads)
+    wanted = config.train.threads or min(_recorded_threads(out) if resume else 0, usable_cores())
+    # one writer per run folder: a second `train --out` of the same folder is refused while this one runs
+    lock = locked(out) if distributed.from_env().is_main else contextlib.nullcontext()
+    with lock, threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
         t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks))
         stop_reason = None
         for epoch in range(t.state.epoch + 1, config.train.epochs + 1):
@@ -119,8 +126,10 @@ class Training:
         ddp, device = distributed.setup(select_device(tc.device))  # a single process outside torchrun
         progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
         previous = _check_folder(out, config, resume) if ddp.is_main else None
-        ds = dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress)
-        infer(config.model, ds.input_shape, ds.num_classes)  # an impossible stack fails before any other work
+        ds = limit_training_set(dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress),
+                                dc.train_limit)
+        # an impossible stack, or one larger than this machine's memory, fails before any allocation
+        check_memory(config, ds.input_shape, ds.num_classes, _device_memory(device))
         _check_metrics(config, ds)
         n_val = validation_count(dc.validation_size, len(ds.train_images))
         (train_x, train_y), val = split_validation(ds.train_images, ds.train_labels, n_val)
@@ -311,10 +320,18 @@ class Training:
 # -- checks before training ------------------------------------------------------------------------
 def _check_folder(out: Path, config: Config, resume: bool) -> Run | None:
     """The run being resumed (checked against `config`), or None for a new run in a free folder."""
+    never_trained = (out / META).exists() and not (out / CHECKPOINT).exists() and not (out / WEIGHTS).exists()
     if not resume:
-        if (out / "model.json").exists():
+        if never_trained:  # killed, or NaN, during its first epoch: nothing to keep, so start it again here
+            warnings.warn(f"{out} never finished an epoch (no checkpoint): restarting it in place", MnistlabWarning,
+                          stacklevel=2)
+            return None
+        if (out / META).exists():
             raise MnistlabError(f"{out} already holds a run; pick another --out, or continue it with --resume {out}")
         return None
+    if never_trained:
+        raise MnistlabError(f"{out} never finished an epoch, so there is nothing to resume; restart it in place with "
+                            f"`mnistlab train --out {out}` (with the same settings: --config {out / 'config.toml'})")
     if not (out / CHECKPOINT).is_file():
         raise MnistlabError(f"{out}: nothing to resume (no {CHECKPOINT}); start a new run instead of --resume")
     run = Run.open(out)
@@ -356,6 +373,13 @@ def _recorded_threads(out) -> int:
         return Run.open(out).meta.threads
     except MnistlabError:
         return 0  # _check_folder says what is wrong with the folder
+
+
+def _device_memory(device: torch.device) -> int | None:
+    """Free memory of a GPU; None on the CPU (then `check_memory` asks the operating system)."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    return None
 
 
 def _cuda_devices(device: str) -> list[int]:

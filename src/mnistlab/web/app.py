@@ -11,8 +11,12 @@
     GET  /api/train/{id}/events     the job's progress as Server-Sent Events
     POST /api/train/{id}/cancel     stop it
 
-Errors are JSON `{"detail": "one line"}`: 400 for bad input, 404 for an unknown run or job, 409 for
-a busy trainer or a taken run name, 413 for an oversized body, 422 for a malformed request.
+    GET  /openapi.json              the API's schema; GET /docs shows it with Swagger UI when the `docs` extra
+                                    (swagger-ui-bundle) is installed, served from here, never from a CDN
+
+Errors are JSON `{"detail": "one line"}`: 400 for bad input (a dataset outside the data folders, a recipe
+over the budget, NaN in a request, a damaged run), 404 for an unknown run or job, 408 for a stalled body,
+409 for a busy trainer or a taken run name, 413 for an oversized body, 422 for a malformed request.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request
@@ -27,6 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect
 
 from mnistlab.config import Config
 from mnistlab.errors import MnistlabError
@@ -34,11 +40,13 @@ from mnistlab.export.code import generate
 from mnistlab.models import LAYERS, format_summary, summarize
 from mnistlab.presets import PRESETS, preset
 from mnistlab.runfolder import Run, default_run_dir, is_run, weights_stamp
-from mnistlab.web.guards import LOOPBACK_HOSTS, RequestGuard
+from mnistlab.web.guards import BODY_TIMEOUT, LOOPBACK_HOSTS, BodyTimeout, RequestGuard
 from mnistlab.web.inference import Predictor, UnknownRun, default_processes, run_path
 from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists
+from mnistlab.web.limits import Budget, DataFolders
 from mnistlab.web.schemas import ModelSettings, TrainRequest
 
+log = logging.getLogger("mnistlab.web")
 STATIC = Path(__file__).parent / "static"
 MAX_UPLOAD_BYTES = 2 * 2**20
 KEEPALIVE_SECONDS = 15.0  # an SSE comment this often keeps proxies from closing a quiet stream
@@ -55,15 +63,18 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
                max_jobs: int = 1, dataset_loader: DatasetLoader | None = None,
                max_upload_bytes: int = MAX_UPLOAD_BYTES,
                allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS,
-               predict_processes: int | None = None) -> FastAPI:
+               predict_processes: int | None = None, data_dirs=(), budget: Budget | None = None,
+               body_timeout: float = BODY_TIMEOUT) -> FastAPI:
     """The app serving the runs in `runs_dir`; `run` (a name in it, or its path) is the one drawn against
     first. `dataset_loader(dataset, data_dir, color)` replaces `load_dataset` (tests). Predictions run in
-    `predict_processes` worker processes (0: threads of this process; None: `default_processes`)."""
+    `predict_processes` worker processes (0: threads of this process; None: `default_processes`).
+    Datasets are read by name, or inside `data_dirs` only; training jobs stay within `budget`."""
     runs_dir = Path(runs_dir)
     default_run = _default_run(runs_dir, run)
+    folders, budget = DataFolders.of(data_dirs), budget or Budget()
     processes = default_processes(device) if predict_processes is None else predict_processes
     predictor = Predictor(runs_dir, device, processes)
-    jobs = JobManager(runs_dir, max_jobs, dataset_loader)
+    jobs = JobManager(runs_dir, max_jobs, dataset_loader, budget)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -72,14 +83,30 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         predictor.close()
         await asyncio.to_thread(jobs.stop_all)  # a job stopped now leaves its run tidy, as a cancel does
 
+    # /docs only with Swagger UI served from this machine (the `docs` extra): from a CDN it is blank offline
     app = FastAPI(title="mnistlab studio", version="1", summary="Draw digits, watch the network answer, train.",
-                  lifespan=lifespan)
-    app.add_middleware(RequestGuard, max_body=max_upload_bytes, allowed_hosts=allowed_hosts)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(RequestGuard, max_body=max_upload_bytes, allowed_hosts=allowed_hosts, body_timeout=body_timeout)
+    offline_docs(app)
+
+    @app.exception_handler(ClientDisconnect)
+    async def aborted(request: Request, e: ClientDisconnect):
+        log.warning("%s %s: the client went away before sending the whole body", request.method, request.url.path)
+        return Response(status_code=400)  # nobody is listening; this only ends the request quietly
 
     @app.exception_handler(MnistlabError)
     async def user_error(request: Request, e: MnistlabError):
         status = 404 if isinstance(e, UnknownRun) else 409 if isinstance(e, (JobsBusy, RunExists)) else 400
+        if isinstance(e, BodyTimeout):
+            log.warning("%s %s: %s", request.method, request.url.path, e)
+            status = 408
         return JSONResponse({"detail": str(e)}, status)
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, e: Exception):
+        # A bug, not the user's mistake: the traceback goes to the server log, the client still gets JSON
+        # (a plain-text 500 that closes the connection tells a page nothing).
+        return JSONResponse({"detail": f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]}"}, 500)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, e: RequestValidationError):
@@ -139,26 +166,36 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         return {"layers": [{"type": kind.type, "doc": kind.doc, "settings": [s.to_dict() for s in kind.settings()]}
                            for kind in LAYERS.values()]}
 
+    def checked_config(body: ModelSettings, train_limit: int | None = None) -> tuple[Config, tuple, int]:
+        """The request's config, its dataset allowed and its size within the budget, before anything is
+        loaded or allocated (an impossible stack fails here too, naming the layer)."""
+        config = body.to_config()
+        if dataset_loader is None:  # a loader of one's own (tests) decides what its names mean
+            config = folders.resolve(config)
+        shape, classes = jobs.input_spec(config)
+        budget.check(config, shape, classes, train_limit)
+        return config, shape, classes
+
     @app.post("/api/summary", tags=["train"])
     def summary(body: ModelSettings):
         """The resolved config and each layer's output shape with its arithmetic; 400 with the reason if
         the stack cannot work."""
-        config = body.to_config()
-        s = summarize(config.model, *jobs.input_spec(config))
+        config, shape, classes = checked_config(body)
+        s = summarize(config.model, shape, classes)
         return {"summary": s, "text": format_summary(s), "config": config.to_dict(), "toml": config.to_toml()}
 
     @app.post("/api/code", tags=["train"])
     def code(body: ModelSettings, framework: str = Query("keras", description="keras or pytorch")):
         """The recipe as one standalone training script (what `mnistlab code` writes); 400 with the reason if
         a setting has no faithful Keras equivalent."""
-        config = body.to_config()
-        return {"framework": framework, "code": generate(config, *jobs.input_spec(config), framework, f"preset {body.preset} as edited in the studio")}
+        config, shape, classes = checked_config(body)
+        title = f"preset {body.preset} as edited in the studio"
+        return {"framework": framework, "code": generate(config, shape, classes, framework, title)}
 
     @app.post("/api/train", tags=["train"], status_code=202)
     def train(body: TrainRequest):
         """Check the recipe, then train it in the background; follow it at /api/train/{id}/events."""
-        config = body.to_config()
-        summarize(config.model, *jobs.input_spec(config))  # an impossible stack is refused now, not in the thread
+        config, _, _ = checked_config(body, body.train_limit)  # refused now, not in the thread
         name = body.name or default_run_dir(runs_dir).name
         return jobs.start(config, name, body.train_limit).to_dict()
 
@@ -196,6 +233,26 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     return app
+
+
+def offline_docs(app: FastAPI) -> bool:
+    """/docs with the Swagger UI files of the `swagger-ui-bundle` package, if it is installed; else no /docs
+    (/openapi.json stays). Returns whether /docs is offered."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return False
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="mnistlab studio API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+    return True
 
 
 async def _event_stream(job, seen: int):

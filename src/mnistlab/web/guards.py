@@ -6,17 +6,62 @@
   (DNS rebinding) would otherwise read and drive this API.
 * Origin: a browser names the page behind every cross-site POST; one from another site may not start
   or cancel training here.
+* Time: a body must keep arriving (`body_timeout` seconds at most between its parts), so a stalled
+  upload does not hold the request open for ever.
+* JSON: NaN and Infinity are not JSON, but Python's parser takes them; a request holding one anywhere is
+  refused before any route sees it (a NaN learning rate once started a job that broke the job list).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import math
 from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 
+from mnistlab.errors import MnistlabError
+
+log = logging.getLogger("mnistlab.web")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 UNSAFE_METHODS = (b"POST", b"PUT", b"PATCH", b"DELETE")
+BODY_TIMEOUT = 30.0  # seconds a request body may stall
+
+
+class BodyTimeout(MnistlabError):
+    """A request body that stopped arriving (HTTP 408)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"the request body stalled for {seconds:g} s and was dropped; send the whole body at once")
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _refuse_constant(name: str):
+    raise _NonFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses to infinity
+        raise _NonFinite(text)
+    return value
+
+
+def non_finite_number(body: bytes) -> str | None:
+    """The first NaN, Infinity or overflowing number in a JSON body, else None (also for invalid JSON,
+    which the route's own validation answers)."""
+    try:
+        json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except _NonFinite as e:
+        return str(e)
+    except ValueError:
+        return None
+    return None
 
 
 class BodyTooLarge(HTTPException):
@@ -40,8 +85,9 @@ async def _reply(send, status: int, detail: str) -> None:
 class RequestGuard:
     """ASGI middleware applying the three checks above; `allowed_hosts=None` accepts any Host."""
 
-    def __init__(self, app, max_body: int, allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS):
-        self.app, self.max_body = app, max_body
+    def __init__(self, app, max_body: int, allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS,
+                 body_timeout: float = BODY_TIMEOUT):
+        self.app, self.max_body, self.body_timeout = app, max_body, body_timeout
         self.allowed_hosts = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
 
     async def __call__(self, scope, receive, send):
@@ -59,15 +105,57 @@ class RequestGuard:
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             return await _reply(send, 413, BodyTooLarge(self.max_body).detail)
 
-        received = 0
+        received, complete = 0, False
 
         async def counting_receive():
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # the body is in: what follows is waiting for a disconnect (event streams)
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except TimeoutError:
+                raise BodyTimeout(self.body_timeout) from None  # answered 408 by the app, with one log line
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > self.max_body:
                     raise BodyTooLarge(self.max_body)  # the route's exception handler answers 413
             return message
+
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        # FastAPI parses a body with no content type as JSON too, and so would any +json type
+        if unsafe and (content_type in (b"application/json", b"") or content_type.endswith(b"+json")):
+            # Read the (bounded) body now, to refuse NaN/Infinity before any route starts work.
+            chunks = []
+            while True:
+                try:
+                    message = await counting_receive()
+                except BodyTooLarge as e:
+                    return await _reply(send, 413, e.detail)
+                except BodyTimeout as e:
+                    log.warning("%s %s: %s", scope["method"], scope["path"], e)
+                    return await _reply(send, 408, str(e))
+                if message["type"] != "http.request":
+                    log.warning("%s %s: the client went away before sending the whole body",
+                                scope["method"], scope["path"])
+                    return
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+            body = b"".join(chunks)
+            bad = non_finite_number(body)
+            if bad is not None:
+                return await _reply(send, 400, f"the request holds the number {bad}, which is not a finite number "
+                                               "(NaN and infinities are not JSON); send a real value")
+            replayed = False
+
+            async def replay():
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            return await self.app(scope, replay, send)
 
         await self.app(scope, counting_receive, send)

@@ -131,7 +131,7 @@ def _feature_maps(loaded: LoadedRun, outs: list[torch.Tensor]) -> list[dict]:
 def predict_image(loaded: LoadedRun, data: bytes, features: bool = True, max_pixels: int | None = None) -> dict:
     """Image bytes -> the model's answer, the input it saw, and (optionally) every conv block's maps."""
     image = load_image(data) if max_pixels is None else load_image(data, max_pixels)
-    x = loaded.run.meta.to_input(image)  # uint8 [C, H, W], exactly as `mnistlab predict` prepares it
+    x, not_a_digit = loaded.run.meta.to_input_checked(image)  # uint8 [C, H, W], as `mnistlab predict` prepares it
     batch = torch.from_numpy(x[None]).to(loaded.device).float().div_(255)
     outs = loaded.model.features(batch) if features and loaded.blocks else [loaded.model(batch)]
     probs = probabilities(outs[-1], loaded.run.output)[0].tolist()
@@ -142,8 +142,10 @@ def predict_image(loaded: LoadedRun, data: bytes, features: bool = True, max_pix
         "head_note": HEAD_NOTES[loaded.run.output],
         "classes": classes,
         "probabilities": probs,
-        "top": top_classes(probs, classes, len(classes)),  # all classes, best first, as `mnistlab predict`
-        "blank": not x.any(),  # nothing that stands out as ink: the answer means nothing
+        # all classes, best first, as `mnistlab predict`; none when the picture is no digit (blank, or a dot)
+        "top": [] if not_a_digit else top_classes(probs, classes, len(classes)),
+        "blank": bool(not_a_digit),  # nothing that looks like a digit: the probabilities mean nothing
+        "note": not_a_digit,
         "input": {"shape": list(x.shape), "data": _b64(x)},
         "features": _feature_maps(loaded, outs) if features else [],
     }

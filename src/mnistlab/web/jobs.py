@@ -10,7 +10,6 @@ itself stops cleanly and writes its result. `JobManager` allows `max_jobs` jobs 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import shutil
 import threading
@@ -38,15 +37,6 @@ class JobsBusy(MnistlabError):
 
 class RunExists(MnistlabError):
     """The requested run folder already exists (HTTP 409)."""
-
-
-def limit_training_set(ds: Dataset, limit: int | None) -> Dataset:
-    """The first `limit` training images (the test set is kept whole, so test accuracy stays comparable).
-    The name says so, and `fit` writes it to model.json and result.json."""
-    if limit is None or limit >= len(ds.train_labels):
-        return ds
-    return dataclasses.replace(ds, name=f"{ds.name}[:{limit}]", train_images=ds.train_images[:limit],
-                               train_labels=ds.train_labels[:limit])
 
 
 class Job:
@@ -120,10 +110,11 @@ class Job:
 class JobManager:
     """Starts training jobs (at most `max_jobs` at once) writing run folders into `runs_dir`."""
 
-    def __init__(self, runs_dir: Path, max_jobs: int = 1, dataset_loader: DatasetLoader | None = None):
+    def __init__(self, runs_dir: Path, max_jobs: int = 1, dataset_loader: DatasetLoader | None = None,
+                 budget=None):
         if max_jobs < 1:
             raise MnistlabError(f"max_jobs = {max_jobs}: at least one training job must be allowed; use 1 or more")
-        self.runs_dir, self.max_jobs = Path(runs_dir), max_jobs
+        self.runs_dir, self.max_jobs, self.budget = Path(runs_dir), max_jobs, budget
         self.jobs: dict[str, Job] = {}
         self._custom_loader = dataset_loader is not None
         self._load = dataset_loader or (lambda name, data_dir, color: load_dataset(name, data_dir, color=color,
@@ -149,6 +140,7 @@ class JobManager:
                                "time; wait for it to finish or cancel it")
             if path.exists() or any(j.run == run for j in busy):
                 raise RunExists(f"a run named {run!r} already exists in {self.runs_dir}; choose another name")
+            config = config.replace(**{"data.train_limit": train_limit}) if train_limit is not None else config
             job = Job(run, path, config, train_limit)
             self.jobs[job.id] = job
             for old in [j for j in self.jobs.values() if j.done][:-KEEP_FINISHED]:
@@ -181,7 +173,10 @@ class JobManager:
 
     def _train(self, job: Job) -> None:
         try:
-            ds = limit_training_set(self._dataset(job.config), job.train_limit)
+            ds = self._dataset(job.config)
+            if self.budget is not None:  # the training set's size is known once it is loaded
+                self.budget.check_images(min(len(ds.train_labels), job.train_limit or len(ds.train_labels)), ds.name)
+            # fit takes the first data.train_limit images itself, so config.toml records the subset
             result = fit(job.config, job.path, dataset=ds, progress=False, callbacks=[job.callback])
             job.finish(result["status"], result=result)
         except StopTraining:  # cancelled mid-epoch: the last finished epoch's checkpoint is the run

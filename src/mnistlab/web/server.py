@@ -3,8 +3,12 @@ then hand it to uvicorn."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import threading
+import time
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -51,3 +55,23 @@ def serve(app, host: str = "127.0.0.1", port: int = 8000, on_ready=None) -> None
         name = f"[{host}]" if ":" in host else host
         on_ready(f"http://{name}:{sock.getsockname()[1]}")
     uvicorn_server(app).run(sockets=[sock])
+
+
+@contextlib.contextmanager
+def serving(app, host: str = "127.0.0.1", port: int = 0, start_timeout: float = 30.0) -> Iterator[str]:
+    """Serve `app` from a background thread (tests, notebooks); yields its URL once it answers."""
+    sock = bind_socket(host, port)
+    server = uvicorn_server(app)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()

@@ -32,7 +32,7 @@ async function request() {
   const url = `/api/predict?run=${encodeURIComponent(state.run)}`;
   const response = await fetch(url, { method: "POST", body, headers: source === "pad" ? { "Content-Type": "image/png" } : {} });
   const result = await response.json().catch(() => ({ detail: `${response.status} ${response.statusText}` }));
-  if (!response.ok) return showMessage(result.detail, true);
+  if (!response.ok) return failed(result.detail);
   if (source !== null) show(result);
 }
 
@@ -49,10 +49,18 @@ async function classify() {
       await request();
     } while (again && source !== null);
   } catch (e) {
-    showMessage(`The server did not answer (${e.message}).`, true);
+    failed(`The server did not answer (${e.message}).`);
   } finally {
     busy = false;
   }
+}
+
+// A refused picture leaves nothing of the previous answer beside its error: bars, input and maps go.
+function failed(text) {
+  showMessage(text, true);
+  renderBars(null);
+  drawSeen(null);
+  $("maps").replaceChildren(el("p", { class: "muted" }, "No feature maps: the picture was not classified."));
 }
 
 function showMessage(text, error = false) {
@@ -79,7 +87,8 @@ function show(r) {
   $("head-badge").textContent = r.head;
   $("head-note").textContent = r.head_note;
   if (r.blank) {
-    showMessage("No ink stands out from the background: draw a digit (or upload a clearer picture).");
+    const note = r.note || "this does not look like a digit";
+    showMessage(`${note[0].toUpperCase()}${note.slice(1)}. Draw a digit (or upload a clearer picture).`);
   } else {
     $("answer").textContent = best.class;
     $("answer-prob").textContent = `${pct(best.probability)} ${r.head === "softmax" ? "probability" : "sigmoid score"}`;

@@ -259,6 +259,7 @@ function onDone(e) {
   const box = $("train-result");
   box.hidden = false;
   if (e.status === "failed") {
+    $("train-line").textContent = `run ${job.run} failed`;  // not left on "loading the data…"
     box.replaceChildren(el("p", { class: "error-text" }, e.error));
   } else {
     const stats = r

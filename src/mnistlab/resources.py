@@ -1,0 +1,104 @@
+"""What this machine can give a run: CPU cores and memory, checked before anything is allocated.
+
+`training_memory` estimates a recipe's peak memory from the shapes `models.infer` computes, walked on
+PyTorch's "meta" device so that even a 100,000-filter stack costs nothing to size: the weights, their
+gradients, the optimizer's state, and the activations of one batch (kept for the backward pass, plus
+their gradients). `check_memory` refuses a recipe whose estimate exceeds the memory available now,
+and `check_threads` a thread count above the cores this process may use.
+"""
+
+from __future__ import annotations
+
+import os
+
+from mnistlab.errors import MnistlabError
+
+# What one training job started from the web studio may ask for (`serve --max-...`): enough for every
+# preset on MNIST (the largest has 1.2 M parameters, 15 epochs and 170 MiB of activations per batch).
+STUDIO_BUDGET = {"max_params": 5_000_000, "max_batch_memory": 2 * 2**30, "max_epochs": 100, "max_train_images": 60_000}
+
+FLOAT = 4  # bytes: weights, optimizer state and activations are float32
+# float32 tensors of optimizer state per parameter (beyond the weight and its gradient)
+OPTIMIZER_STATE = {"sgd": 1, "adam": 2, "adamw": 2, "rmsprop": 2, "adadelta": 2}
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, e.g. a container's cpuset)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available for new allocations (MemAvailable), or None where it cannot be told."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_threads(n: int) -> None:
+    """train.threads may not exceed the usable cores (100,000 threads crash OpenMP; thousands hang)."""
+    cores = usable_cores()
+    if n > cores:
+        raise MnistlabError(f"train.threads = {n} is more than the {cores} CPU cores this process may use; "
+                            f"use at most {cores} (or 0 for one per core)")
+
+
+def gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def model_shapes(model_cfg, input_shape, num_classes):
+    """`models.infer`'s LayerInfos, computed on the meta device: no weight is allocated."""
+    import torch
+
+    from mnistlab.models import infer
+
+    with torch.device("meta"):
+        return infer(model_cfg, tuple(input_shape), num_classes)[1]
+
+
+def training_memory(config, input_shape, num_classes: int) -> dict:
+    """The estimated peak bytes of training `config` on inputs of `input_shape`, by part."""
+    infos = model_shapes(config.model, input_shape, num_classes)
+    params = sum(i.params for i in infos)
+    batch = config.train.batch_size
+    values = _numel(input_shape) + sum(_numel(i.output_shape) for i in infos)  # per image
+    weights = params * FLOAT
+    return {
+        "params": params,
+        "weights": weights,
+        "gradients": weights,
+        "optimizer": weights * OPTIMIZER_STATE.get(config.train.optimizer, 2),
+        # each layer's output is kept for the backward pass, which makes a gradient of the same size
+        "activations": 2 * batch * values * FLOAT,
+    }
+
+
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def check_memory(config, input_shape, num_classes: int, limit: int | None = None) -> dict:
+    """Refuse a recipe whose estimated training memory exceeds `limit` (default: what is available now)."""
+    parts = training_memory(config, input_shape, num_classes)
+    total = sum(v for k, v in parts.items() if k != "params")
+    limit = available_memory() if limit is None else limit
+    if limit is not None and total > limit:
+        raise MnistlabError(
+            f"this model needs about {gib(total)} to train ({parts['params']:,} parameters: {gib(parts['weights'])} of "
+            f"weights, {gib(parts['gradients'] + parts['optimizer'])} of gradients and optimizer state, "
+            f"{gib(parts['activations'])} of activations for a batch of {config.train.batch_size}), but only "
+            f"{gib(limit)} of memory is available; use fewer filters or units, or a smaller train.batch_size")
+    return {**parts, "total": total, "limit": limit}
