@@ -110,7 +110,7 @@ def test_summary_shows_the_shape_arithmetic():
 
 @pytest.fixture(scope="module")
 def api_run(tmp_path_factory, tiny_dataset):
-    out = tmp_path_factory.mktemp("api") / "run"
+    out = tmp_path_factory.mktemp("api") / "api-run"
     return ml.fit(tiny_config(), tiny_dataset, out=out, epochs=1, batch_size=32, shuffle=False, target_accuracy=0.5,
                   progress=False)
 
@@ -138,7 +138,7 @@ def test_run_repr_is_one_short_line_and_its_html_has_results_and_curves(api_run)
 def test_evaluate_matches_the_run_result_and_shows_every_table(api_run, tiny_dataset):
     e = ml.evaluate(api_run, tiny_dataset)
     assert e.accuracy == pytest.approx(api_run.result()["test_accuracy"])
-    assert repr(e).startswith("Evaluation(run on tiny (test split): accuracy ")
+    assert repr(e).startswith("Evaluation(run api-run on tiny (test split): accuracy ")
     text = text_of(e._repr_html_())
     for word in ("accuracy", "per class", "confusion matrix", "precision", "recall"):
         assert word in text

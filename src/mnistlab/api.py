@@ -162,7 +162,7 @@ class Evaluation:
 
     @property
     def title(self) -> str:
-        return f"{self.run} on {self.dataset} ({self.split} split)"
+        return f"run {self.run} on {self.dataset} ({self.split} split)"
 
     def __str__(self) -> str:
         from mnistlab.evaluate import format_evaluation
@@ -239,7 +239,7 @@ class Predictions:
     def __repr__(self) -> str:
         shown = ", ".join(f"{t[0]['class']} ({t[0]['probability']:.1%})" for t in self.top[:5])
         more = f", ... {len(self) - 5} more" if len(self) > 5 else ""
-        return f"Predictions({len(self)} images, {self.head}: {shown}{more})"
+        return f"Predictions({len(self)} image{'' if len(self) == 1 else 's'}, {self.head}: {shown}{more})"
 
     def _repr_html_(self) -> str:
         from mnistlab.display import predictions_html

@@ -17,6 +17,7 @@ import numpy as np
 
 # Jupyter styles tables itself; this only right-aligns the numbers and keeps pictures inside the cell.
 STYLE = ("<style>.mnistlab td.num, .mnistlab th.num { text-align: right; } "
+         ".mnistlab td, .mnistlab th { padding: 0.15em 0.6em; } "
          ".mnistlab img { max-width: 100%; height: auto; } .mnistlab h4 { margin: 0.6em 0 0.3em; } "
          ".mnistlab img.digit { image-rendering: pixelated; width: 56px; height: 56px; }</style>")
 
@@ -133,7 +134,7 @@ def evaluation_html(m: dict, title: str) -> str:
     classes = [r["class"] for r in m["per_class"]]
     confusion = H.table(["true \\ predicted", *classes], [(c, *row) for c, row in zip(classes, m["confusion_matrix"])],
                         numeric=range(1, len(classes) + 1))
-    return box(title, headline, "<h4>per class</h4>", per_class,
+    return box(f"evaluation of {title}", headline, "<h4>per class</h4>", per_class,
                "<h4>confusion matrix (rows: true class, columns: predicted)</h4>", confusion)
 
 
@@ -150,7 +151,7 @@ def predictions_html(p) -> str:
              f"<th>top classes ({word})</th></tr></thead><tbody>{''.join(cells)}</tbody></table>")
     note = ("softmax: the classes compete and the probabilities sum to 1" if p.head == "softmax" else
             "sigmoid: each class is its own yes/no question, 0..1; they need not sum to 1")
-    return box(f"predictions of run {p.run}: {len(p.names)} images", table, H.paragraph(note, muted=True))
+    return box(f"predictions of run {p.run}", table, H.paragraph(note, muted=True))
 
 
 def comparison_html(data: dict) -> str:
