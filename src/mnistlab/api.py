@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,11 +31,16 @@ from mnistlab.display import inline
 from mnistlab.errors import MnistlabError
 from mnistlab.runfolder import Run
 
+if TYPE_CHECKING:  # imported for the annotations only: they cost torch and matplotlib
+    from matplotlib.figure import Figure
+
+    from mnistlab.data import Dataset
+
 RunLike = Run | str | Path  # a Run, or the path of its folder
 
 
 # -- data --------------------------------------------------------------------------------------------
-def show_samples(dataset, n: int = 16, split: str = "train", seed: int = 0):
+def show_samples(dataset: Dataset, n: int = 16, split: str = "train", seed: int = 0) -> Figure:
     """A matplotlib Figure of `n` random images of `split` with their class names (as `mnistlab data show`)."""
     from mnistlab.data.dataset import sample_figure
 
@@ -90,7 +96,7 @@ class Summary:
         return summary_html(self.data)
 
 
-def summary(model: Config | RunLike, dataset=None) -> Summary:
+def summary(model: Config | RunLike, dataset: Dataset | None = None) -> Summary:
     """The summary of a config or a run. The input shape and class count are the run's, else `dataset`'s,
     else MNIST's (1 x 28 x 28, 10 classes)."""
     from mnistlab.models import summarize
@@ -108,7 +114,7 @@ def summary(model: Config | RunLike, dataset=None) -> Summary:
 
 
 # -- training --------------------------------------------------------------------------------------
-def fit(config: Config, dataset=None, *, out: str | Path | None = None, epochs: int | None = None,
+def fit(config: Config, dataset: Dataset | None = None, *, out: str | Path | None = None, epochs: int | None = None,
         batch_size: int | None = None, shuffle: bool | None = None, target_accuracy: float | None = None,
         learning_rate: float | None = None, optimizer: str | None = None, seed: int | None = None,
         device: str | None = None, progress: bool = True, callbacks: Iterable = ()) -> Run:
@@ -134,7 +140,7 @@ def open_run(path: str | Path) -> Run:
     return Run.open(path)
 
 
-def plot_curves(run: RunLike):
+def plot_curves(run: RunLike) -> Figure:
     """A matplotlib Figure of the run's loss, accuracy and learning rate per epoch (and per logged step)."""
     from mnistlab.report.run_report import curves
 
@@ -179,7 +185,7 @@ class Evaluation:
         return evaluation_html(self.metrics, self.title)
 
 
-def evaluate(run: RunLike, dataset=None, split: str = "test", device: str = "cpu") -> Evaluation:
+def evaluate(run: RunLike, dataset: Dataset | None = None, split: str = "test", device: str = "cpu") -> Evaluation:
     """Judge a trained run on `split` ("test", or "val"/"train": the run's own validation split and the
     rest) of `dataset` (default: the run's own dataset, loaded)."""
     from mnistlab.data import split_validation
@@ -202,7 +208,7 @@ def evaluate(run: RunLike, dataset=None, split: str = "test", device: str = "cpu
     return Evaluation(run.name, ds.name, split, metrics)
 
 
-def plot_confusion(evaluation: Evaluation):
+def plot_confusion(evaluation: Evaluation) -> Figure:
     """A matplotlib Figure of the confusion matrix (log colour scale, so single mistakes show)."""
     from mnistlab.report.figures import confusion_figure
 
@@ -264,7 +270,7 @@ def predict(run: RunLike, images, *, top: int = 3, device: str = "cpu") -> Predi
                        tuple(top_classes(p, run.classes, top) for p in probs))
 
 
-def plot_predictions(predictions: Predictions):
+def plot_predictions(predictions: Predictions) -> Figure:
     """A matplotlib Figure: each image as the network saw it beside the head's output for every class."""
     from mnistlab.report.figures import probabilities_figure
 
@@ -274,7 +280,7 @@ def plot_predictions(predictions: Predictions):
 
 
 # -- explaining ------------------------------------------------------------------------------------
-def plot_filters(run: RunLike, layer: int | None = None):
+def plot_filters(run: RunLike, layer: int | None = None) -> Figure:
     """A matplotlib Figure of a conv2d layer's learned kernels (`layer`: its index; default the first conv2d)."""
     import torch
 
@@ -292,7 +298,7 @@ def plot_filters(run: RunLike, layer: int | None = None):
     return inline(filters_figure(conv.weight.detach().float().cpu().numpy(), f"layer {layer} conv2d"))
 
 
-def plot_feature_maps(run: RunLike, image):
+def plot_feature_maps(run: RunLike, image) -> Figure:
     """A matplotlib Figure of what each conv and pooling layer outputs for one image (a path, PIL image or
     array, prepared as `predict` prepares it), drawn at one scale so that strides visibly shrink the maps."""
     from mnistlab.evaluate import probabilities
@@ -311,8 +317,8 @@ def plot_feature_maps(run: RunLike, image):
     return inline(feature_maps_figure(pixels, [(label, maps[0]) for label, maps in stages], title))
 
 
-def report(run: RunLike, out: str | Path | None = None, *, dataset=None, images: Iterable[str | Path] = (),
-           device: str = "cpu") -> Path:
+def report(run: RunLike, out: str | Path | None = None, *, dataset: Dataset | None = None,
+           images: Iterable[str | Path] = (), device: str = "cpu") -> Path:
     """Write the run's HTML report (RUN/report/report.html, or OUT/report.html) and return its path:
     curves, per-class metrics, confusion matrix, mistakes, filters and feature maps (`images`: files whose
     feature maps to show instead of one test image per class)."""
@@ -365,7 +371,7 @@ def _run(run: RunLike) -> Run:
     return run if isinstance(run, Run) else Run.open(run)
 
 
-def _dataset(run: Run, dataset):
+def _dataset(run: Run, dataset: Dataset | None) -> Dataset:
     """`dataset` if it fits the run (same classes and image shape), else the run's own, loaded."""
     if dataset is None:
         from mnistlab.data import load_dataset
@@ -375,7 +381,8 @@ def _dataset(run: Run, dataset):
     if dataset.num_classes != len(run.classes) or tuple(dataset.input_shape) != run.input_shape:
         raise MnistlabError(
             f"dataset {dataset.name} has {dataset.num_classes} classes of shape {list(dataset.input_shape)}, but run "
-            f"{run.name} was trained on {len(run.classes)} classes of shape {list(run.input_shape)}; pass a matching one")
+            f"{run.name} was trained on {len(run.classes)} classes of shape {list(run.input_shape)}; "
+            "pass a matching one")
     return dataset
 
 
