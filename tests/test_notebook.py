@@ -37,6 +37,8 @@ def test_notebook_runs_top_to_bottom(shared_mnist, tmp_path, monkeypatch):
     tables = [o for o in outputs if "<table" in o.get("data", {}).get("text/html", "")]
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert len(pictures) >= 2, "the notebook should show pictures inline"
+    samples = next(c for c in nb.cells if "ml.show_samples(" in c.source)  # before pyplot made any figure
+    assert any("image/png" in o.get("data", {}) for o in samples.outputs), "a returned Figure drew as text"
     assert len(tables) >= 2, "the notebook should show rich tables"
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", printed).group(1))
     assert accuracy >= 0.99

@@ -41,8 +41,6 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-
-
 class _Package(types.ModuleType):
     """`ml.evaluate`, `ml.predict` and `ml.report` are the API's functions, yet `mnistlab.evaluate`,
     `mnistlab.predict` and `mnistlab.report` are also modules: importing one would make it an attribute of
