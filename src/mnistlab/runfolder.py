@@ -403,6 +403,11 @@ class Run:
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r}, {self.meta.dataset}, {len(self.meta.classes)} classes, {self.output})"
 
+    def _repr_html_(self) -> str:  # Jupyter: the results, the curves and the per-epoch numbers
+        from mnistlab.display import run_html
+
+        return run_html(self)
+
 
 def _read_text(path: Path) -> str:
     try:

@@ -63,6 +63,11 @@ class Dataset:
         return (f"Dataset({self.name!r}, {self.num_classes} classes, input {self.input_shape}, "
                 f"train {len(self.train_labels)}, test {len(self.test_labels)})")
 
+    def _repr_html_(self) -> str:  # Jupyter: counts per class and a grid of samples
+        from mnistlab.display import dataset_html
+
+        return dataset_html(self)
+
 
 def _check_options(color: str, image_size: int) -> None:
     if color not in COLORS:
@@ -341,6 +346,15 @@ def dataset_info(name: str, data_dir: str | None = None, *, progress: bool = Tru
 
 def save_sample_grid(ds: Dataset, path, n: int = 64, split: str = "train", seed: int = 0) -> Path:
     """Save a PNG of `n` random `split` samples (fixed `seed`), each titled with its class name."""
+    fig = sample_figure(ds, n, split, seed)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")  # the temp name has no .png suffix, so say it
+    return path
+
+
+def sample_figure(ds: Dataset, n: int = 64, split: str = "train", seed: int = 0):
+    """A matplotlib Figure of `n` random `split` samples (fixed `seed`), each titled with its class name."""
     from matplotlib.figure import Figure  # imported here: only pictures need matplotlib
 
     from mnistlab.mathtext import plain
@@ -369,10 +383,7 @@ def save_sample_grid(ds: Dataset, path, n: int = 64, split: str = "train", seed:
         ax.axis("off")
     # Fixed margins: tight_layout would measure every title, which is slow for 64 cells.
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.6 / height, hspace=0.35, wspace=0.1)
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")  # the temp name has no .png suffix, so say it
-    return path
+    return fig
 
 
 def format_info(info: dict) -> str:

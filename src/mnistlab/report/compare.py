@@ -172,6 +172,23 @@ def curves_figure(data: dict) -> Figure:
     return fig
 
 
+def results_table(data: dict) -> str:
+    """The results as HTML, the best of the runs in bold."""
+    runs, result_rows = data["runs"], _result_rows(data)
+    return H.table(["result", *runs], [(label, *values) for label, values, _ in result_rows],
+                   numeric=range(1, len(runs) + 1),
+                   bold=[(r, best + 1) for r, (_, _, best) in enumerate(result_rows) if best is not None]) \
+        + H.paragraph("bold: the best of the runs", True)
+
+
+def settings_table(data: dict) -> str:
+    """The settings that differ as HTML."""
+    settings = [(k, *(_show(v) for v in vs)) for k, vs in data["settings"]]
+    if not settings:
+        return H.paragraph("none: the configs are identical")
+    return H.table(["setting", *data["runs"]], settings)
+
+
 def write_comparison(data: dict, out: str | Path) -> Path:
     """OUT/compare.html (self-contained) and OUT/compare-curves.png; returns the page's path."""
     out = Path(out)
@@ -179,15 +196,9 @@ def write_comparison(data: dict, out: str | Path) -> Path:
                        "Each run's validation accuracy and loss after every epoch. Curves that are still rising at "
                        "the end had more to learn; a loss that turns up while accuracy stalls is overfitting.")
     runs = data["runs"]
-    settings = [(k, *(_show(v) for v in vs)) for k, vs in data["settings"]]
-    result_rows = _result_rows(data)
-    results = H.table(["result", *runs], [(label, *values) for label, values, _ in result_rows],
-                      numeric=range(1, len(runs) + 1),
-                      bold=[(r, best + 1) for r, (_, _, best) in enumerate(result_rows) if best is not None])
     sections = [
-        ("results", "Results", results + H.paragraph("bold: the best of the runs", True)),
-        ("settings", "Settings that differ",
-         H.table(["setting", *runs], settings) if settings else H.paragraph("none: the configs are identical")),
+        ("results", "Results", results_table(data)),
+        ("settings", "Settings that differ", settings_table(data)),
         ("curves", "Curves", H.picture(picture)),
         ("runs", "Run folders", H.table(["run", "folder"], zip(runs, data["paths"]))),
     ]

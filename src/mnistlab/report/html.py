@@ -72,6 +72,16 @@ def pre(text: str) -> str:
     return f"<pre>{escape(text)}</pre>"
 
 
+def summary_table(summary: dict) -> str:
+    """`models.summarize`'s data as a table: each layer's output shape and the arithmetic that gives it."""
+    rows = [("", "input", "", " x ".join(map(str, summary["input_shape"])), "", "", "")]
+    rows += [(r["index"], r["type"], r["settings"], " x ".join(map(str, r["output_shape"])), ", ".join(r["arithmetic"]),
+              f"{r['params']:,}", f"{r['macs']:,}") for r in summary["layers"]]
+    rows.append(("", "total", "", "", "", f"{summary['total_params']:,}", f"{summary['total_macs']:,}"))
+    return table(["#", "layer", "settings", "output shape", "how the shape is computed", "params", "mult-adds"],
+                 rows, numeric=(5, 6))
+
+
 def details(summary: str, body: str) -> str:
     return f"<details><summary>{escape(summary)}</summary>{body}</details>"
 

@@ -92,15 +92,19 @@ def _samples(run: Run, ds: Dataset, images, limit: int) -> tuple[np.ndarray, lis
             [f"test #{i}, true {run.classes[labels[i]]}" for i in picks], [None] * len(picks))
 
 
-def _curves(run: Run, history: list[dict], result: dict) -> F.Picture:
+def curves(run: Run, history: list[dict], result: dict) -> F.Figure:
+    """The run's loss, accuracy and learning-rate curves, with its target and when it was reached."""
     steps = run.steps()  # every logged step, at its place in fractional epochs (0 = the start of training)
     target = run.config.train.target_accuracy
     monitored = "val_accuracy" if run.meta.validation_size else "accuracy"
     target_epoch = result.get("target_epoch")
     if target is not None and target_epoch is None:  # an unfinished run has no result.json yet
         target_epoch = next((r["epoch"] for r in history if (r.get(monitored) or 0) >= target), None)
-    loss = run.config.train.loss
-    fig = F.curves_figure(history, steps, target, target_epoch, monitored, loss)
+    return F.curves_figure(history, steps, target, target_epoch, monitored, run.config.train.loss)
+
+
+def _curves(run: Run, history: list[dict], result: dict) -> F.Picture:
+    fig, loss = curves(run, history, result), run.config.train.loss
     kinds = {layer.type for layer in run.config.model.layers}
     modes = [what for kind, what in (("dropout", "dropout on"), ("batchnorm", "batch norm on each batch's statistics"))
              if kind in kinds]
@@ -207,12 +211,7 @@ def _sections(run, ds, test, result, history, summary, pictures) -> list[tuple[s
         ("parameters", f"{summary['total_params']:,}"), ("mult-adds per image", f"{summary['total_macs']:,}"),
         ("epochs", str(len(history))), ("training time", f"{seconds:.1f} s" if seconds is not None else "unfinished"),
     ])
-    rows = [("", "input", "", " x ".join(map(str, summary["input_shape"])), "", "", "")]
-    rows += [(r["index"], r["type"], r["settings"], " x ".join(map(str, r["output_shape"])), ", ".join(r["arithmetic"]),
-              f"{r['params']:,}", f"{r['macs']:,}") for r in summary["layers"]]
-    rows.append(("", "total", "", "", "", f"{summary['total_params']:,}", f"{summary['total_macs']:,}"))
-    model_html = (H.table(["#", "layer", "settings", "output shape", "how the shape is computed", "params",
-                           "mult-adds"], rows, numeric=(5, 6))
+    model_html = (H.summary_table(summary)
                   + H.details("the resolved config (config.toml)", H.pre(run.config.to_toml())))
 
     target = run.config.train.target_accuracy

@@ -1,0 +1,47 @@
+"""examples/quickstart.ipynb runs top to bottom on the real MNIST, offline, and shows what it promises."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+from conftest import REPO
+
+NOTEBOOK = REPO / "examples" / "quickstart.ipynb"
+
+
+def test_notebook_is_committed_without_outputs():
+    nb = json.loads(NOTEBOOK.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code and all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+    assert "".join(code[0]["source"]) == "import numpy as np\nimport matplotlib.pyplot as plt\nimport mnistlab as ml"
+
+
+def test_notebook_runs_top_to_bottom(shared_mnist, tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    # The kernel is a child process: it inherits these. Its runs/ folder goes to tmp_path.
+    monkeypatch.setenv("MNISTLAB_DATA_DIR", str(shared_mnist))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])))
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    try:
+        nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                resources={"metadata": {"path": str(tmp_path)}}).execute()  # raises on any error
+    finally:
+        nbformat.write(nb, tmp_path / "executed.ipynb")  # what ran, to read when it fails
+
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    pictures = [o for o in outputs if "image/png" in o.get("data", {})]
+    tables = [o for o in outputs if "<table" in o.get("data", {}).get("text/html", "")]
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert len(pictures) >= 2, "the notebook should show pictures inline"
+    samples = next(c for c in nb.cells if "ml.show_samples(" in c.source)  # before pyplot made any figure
+    assert any("image/png" in o.get("data", {}) for o in samples.outputs), "a returned Figure drew as text"
+    assert len(tables) >= 2, "the notebook should show rich tables"
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", printed).group(1))
+    assert accuracy >= 0.99
+    assert "the same as the default recipe: True" in printed
+    assert "the network reads: 7" in printed
+    assert (tmp_path / "runs").is_dir()
