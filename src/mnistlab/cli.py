@@ -45,6 +45,13 @@ def add_config_flags(p: argparse.ArgumentParser, training: bool = True) -> None:
         p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto = CUDA when present, else CPU")
 
 
+def add_lang_flag(p: argparse.ArgumentParser) -> None:
+    from mnistlab.i18n import LANGS, default_lang
+
+    p.add_argument("--lang", choices=LANGS, default=default_lang(),
+                   help="language of the output: en or ko (default from LANG/LC_ALL, else en)")
+
+
 def config_from_args(args):
     from mnistlab.config import parse_assignment
     from mnistlab.presets import resolve
@@ -200,6 +207,54 @@ def cmd_report(args) -> int:
         import webbrowser
 
         webbrowser.open(path.resolve().as_uri())
+    return 0
+
+
+def _explain_image(run, args):
+    """The image `explain loss/conv` works on: uint8 [C, H, W], its true class (or None) and a caption."""
+    from mnistlab.i18n import t
+
+    if args.image:
+        return run.meta.to_input(args.image), None, t("loss.user_image", args.lang, image=args.image)
+    ds = _dataset_for_run(run, args)
+    if not 0 <= args.index < len(ds.test_labels):
+        raise MnistlabError(f"--index {args.index}: the test split of {ds.name} has images 0..{len(ds.test_labels) - 1}")
+    return (ds.test_images[args.index].numpy(), int(ds.test_labels[args.index]),
+            t("loss.test_image", args.lang, index=args.index, dataset=ds.name))
+
+
+def cmd_explain(args) -> int:
+    from mnistlab import explain as E
+    from mnistlab.i18n import t
+
+    if args.explain_command in ("padding", "strides"):
+        from mnistlab.report.figures import render
+        from mnistlab.report.notes import padding_figure
+
+        d = E.explain_padding(args.size, args.kernel_size, args.strides)
+        out = Path(args.out or f"{args.explain_command}.png")
+        from mnistlab.files import write_bytes
+
+        write_bytes(out, render(padding_figure(d, args.lang), out.name, "").png)
+        print(json.dumps({**d, "picture": str(out)}, indent=2) if args.json
+              else E.format_padding(d, args.lang) + "\n" + t("padding.wrote", args.lang, path=out))
+        return 0
+
+    from mnistlab.runfolder import Run
+
+    run = Run.open(args.run)
+    image, label, caption = _explain_image(run, args)
+    model = run.load_model("cpu")
+    if args.explain_command == "loss":
+        if args.label is not None:
+            if args.label not in run.classes:
+                raise MnistlabError(f"--label {args.label!r} is not a class of this run; its classes: {', '.join(run.classes)}")
+            label = run.classes.index(args.label)
+        d = E.explain_loss(model, image, label, run.classes, run.output, run.config.train.loss)
+        print(json.dumps(d, indent=2) if args.json else E.format_loss(d, args.lang, caption))
+    else:
+        d = E.explain_conv(model, run.config.model.layers, image, args.layer, E.parse_at(args.at), args.filter)
+        print(json.dumps(d, indent=2) if args.json else E.format_conv(d, args.lang, caption))
     return 0
 
 
@@ -376,6 +431,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", metavar="DIR")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("explain", help="the notes' arithmetic on a run: one image's loss, one conv output, padding")
+    explain_sub = p.add_subparsers(dest="explain_command", required=True, metavar="SUBCOMMAND")
+    for name, text in (("loss", "logits -> softmax/sigmoid -> the loss of one image, with the numbers"),
+                       ("conv", "one output value of a conv layer: window x kernel + bias, then batchnorm/activation")):
+        q = explain_sub.add_parser(name, help=text)
+        q.add_argument("run", metavar="RUN")
+        if name == "conv":
+            q.add_argument("--layer", type=int, required=True, help="the conv layer's index (see `mnistlab summary RUN`)")
+            q.add_argument("--at", required=True, metavar="ROW,COL", help="the output position, e.g. 3,5")
+            q.add_argument("--filter", type=int, default=0, help="which filter (output channel), default 0")
+        else:
+            q.add_argument("--label", metavar="CLASS", help="the true class of --image (default: the network's answer)")
+        q.add_argument("--index", type=int, default=0, help="which test image (default 0)")
+        q.add_argument("--image", metavar="FILE", help="explain this PNG/JPG instead of a test image")
+        q.add_argument("--dataset", help="take the test image from another dataset with the same classes")
+        q.add_argument("--data-dir", metavar="DIR")
+        q.add_argument("--json", action="store_true")
+        add_lang_flag(q)
+        q.set_defaults(func=cmd_explain)
+    for name, k, s, n in (("padding", 3, 1, 7), ("strides", 3, 2, 8)):
+        q = explain_sub.add_parser(name, help="VALID against SAME padding: a picture and the formula (no run needed)")
+        q.add_argument("--kernel-size", type=int, default=k, metavar="K", help=f"default {k}")
+        q.add_argument("--strides", type=int, default=s, metavar="S", help=f"default {s}")
+        q.add_argument("--size", type=int, default=n, metavar="N", help=f"input size in pixels, default {n}")
+        q.add_argument("--out", metavar="FILE", help=f"PNG to write (default ./{name}.png)")
+        q.add_argument("--json", action="store_true")
+        add_lang_flag(q)
+        q.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("compare", help="the settings that differ between runs, their results and curves")
     p.add_argument("runs", metavar="RUN", nargs="+")
