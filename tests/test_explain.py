@@ -121,7 +121,8 @@ def test_conv_after_follows_batchnorm_and_activation_with_the_network_s_numbers(
     assert own_activation[0]["value"] == pytest.approx(math.tanh(explain_conv(model, LAYERS, x, 3, (1, 1))["value"]),
                                                        abs=1e-5)
     text = format_conv(d)
-    assert "+ bias" in text and "batchnorm" in text and "relu" in text
+    assert "(no bias: use_bias = false" in text and "batchnorm" in text and "relu" in text
+    assert "+ bias" in format_conv(explain_conv(model, LAYERS, x, 3, (1, 1)))
 
 
 @pytest.mark.parametrize("layer, at, filter, message", [

@@ -92,6 +92,7 @@ def resumed_config(args):
 
 def cmd_train(args) -> int:
     from mnistlab import distributed
+    from mnistlab.i18n import t
     from mnistlab.train import default_run_dir, fit
 
     if args.nproc:  # this same command again, under torchrun, as N data-parallel processes
@@ -109,10 +110,10 @@ def cmd_train(args) -> int:
         callbacks.append(TensorBoardLogger(out))
     progress = not (args.quiet or args.json_log)
     if progress and main_process:
-        print(f"run folder: {out}", flush=True)
-    result = fit(config, out, resume=resume, progress=progress, callbacks=callbacks)
+        print(t("train.run_folder", args.lang, path=out), flush=True)
+    result = fit(config, out, resume=resume, progress=progress, callbacks=callbacks, lang=args.lang)
     if args.quiet and main_process:
-        print(f"{out}: test accuracy {result['test_accuracy']:.4f}")
+        print(t("train.quiet_result", args.lang, path=out, accuracy=f"{result['test_accuracy']:.4f}"))
     return 0
 
 
@@ -133,6 +134,7 @@ def cmd_evaluate(args) -> int:
     from mnistlab.data import split_validation
     from mnistlab.device import select_device
     from mnistlab.evaluate import evaluate, format_evaluation
+    from mnistlab.i18n import t
     from mnistlab.runfolder import Run
 
     run = Run.open(args.run)
@@ -149,7 +151,8 @@ def cmd_evaluate(args) -> int:
     if args.json:
         print(json.dumps({"run": str(run.path), "dataset": ds.name, "split": args.split, **m}, indent=2))
     else:
-        print(format_evaluation(m, f"{run.name} on {ds.name} ({args.split} split)"))
+        print(format_evaluation(m, t("evaluate.title", args.lang, run=run.name, dataset=ds.name, split=args.split),
+                                args.lang))
     return 0
 
 
@@ -179,6 +182,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_summary(args) -> int:
+    from mnistlab.i18n import t
     from mnistlab.models import format_summary, summarize
     from mnistlab.runfolder import Run
 
@@ -191,7 +195,12 @@ def cmd_summary(args) -> int:
         cfg = config_from_args(args)
         shape, n = (3 if cfg.data.color == "rgb" else 1, 28, 28), args.classes
     s = summarize(cfg.model, shape, n)
-    print(json.dumps(s, indent=2) if args.json else format_summary(s))
+    if args.json:
+        print(json.dumps(s, indent=2))
+    else:
+        tc = cfg.train
+        print(format_summary(s, args.lang))
+        print(t("summary.metrics", args.lang, metrics=", ".join(tc.metrics), loss=t(f"name.{tc.loss}", args.lang)))
     return 0
 
 
@@ -201,7 +210,7 @@ def cmd_report(args) -> int:
 
     run = Run.open(args.run)
     path = write_report(run.path, args.out, dataset=_dataset_for_run(run, args), images=args.image or (),
-                        device=args.device)
+                        device=args.device, lang=args.lang)
     print(f"wrote {path}")
     if args.open:
         import webbrowser
@@ -385,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json-log", action="store_true", help="print every event as a JSON line (for machines)")
     p.add_argument("--tensorboard", action="store_true",
                    help="also log to RUN/tensorboard/ (needs: pip install \"mnistlab[tensorboard]\")")
+    add_lang_flag(p)
     p.add_argument("--nproc", type=int, metavar="N",
                    help="data-parallel training in N processes on this machine (runs torchrun; for several "
                         "machines use torchrun -m mnistlab train ... directly)")
@@ -393,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="loss, accuracy, top-k, per-class metrics, confusion matrix")
     p.add_argument("run", metavar="RUN")
     p.add_argument("--split", choices=["test", "val", "train"], default="test")
+    add_lang_flag(p)
     p.add_argument("--dataset", help="evaluate on another dataset with the same classes")
     p.add_argument("--data-dir", metavar="DIR")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -418,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", metavar="RUN", nargs="?", help="a run folder (or use --config/--model)")
     add_config_flags(p, training=False)
     p.add_argument("--classes", type=int, default=10, help="number of classes (without a RUN)")
+    add_lang_flag(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_summary)
 
@@ -427,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", metavar="FILE", action="append",
                    help="show the feature maps of this image instead of one test image per class (repeatable)")
     p.add_argument("--open", action="store_true", help="open the report in the web browser")
+    add_lang_flag(p)
     p.add_argument("--dataset", help="evaluate on another dataset with the same classes")
     p.add_argument("--data-dir", metavar="DIR")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

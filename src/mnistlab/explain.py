@@ -21,7 +21,7 @@ from mnistlab.models import Network, output_size, same_padding
 from mnistlab.models.build import ELEMENTWISE
 
 
-def _tensor(image: np.ndarray, model: Network) -> torch.Tensor:
+def as_batch(image: np.ndarray, model: Network) -> torch.Tensor:
     """uint8 [C, H, W] -> float [1, C, H, W] in 0..1 on the model's device."""
     device = next(model.parameters()).device
     return torch.from_numpy(np.ascontiguousarray(image)).to(device).float().div_(255)[None]
@@ -40,7 +40,7 @@ def explain_loss(model: Network, image: np.ndarray, label: int | None, classes: 
     `label_guessed` says so): cross-entropy = -log p(true) after softmax; binary cross-entropy = the sum over classes of
     -log p (the true class) or -log(1 - p) (every other class) after sigmoid. Label smoothing, a training
     device, is left out, as `evaluate` leaves it out."""
-    logits = model.eval()(_tensor(image, model)).float().cpu()  # [1, classes]
+    logits = model.eval()(as_batch(image, model)).float().cpu()  # [1, classes]
     z = logits[0].double()
     probs = probabilities(logits.double(), output)[0]
     guessed = label is None
@@ -148,9 +148,8 @@ def explain_conv(model: Network, layers, image: np.ndarray, layer: int, at: tupl
         raise MnistlabError(f"--filter {filter}: layer {layer} has filters 0..{spec.filters - 1}")
 
     model.eval()
-    x = model.normalize(_tensor(image, model))
-    outputs = model.features(_tensor(image, model))
-    real_input = (x if layer == 0 else outputs[layer - 1])[0].double().cpu()  # [C, H, W]: what the layer reads
+    outputs = model.features(as_batch(image, model))
+    real_input = layer_input(model, image, layer).double()
     conv = _conv(model.layers[layer])
     kernel = conv.weight[filter].double().cpu()  # [C, kh, kw]
     bias = float(conv.bias[filter]) if conv.bias is not None else 0.0
@@ -170,7 +169,7 @@ def explain_conv(model: Network, layers, image: np.ndarray, layer: int, at: tupl
 
     # The network's own output there: the conv module without its activation (Pad, Conv2d), [C', oh, ow]
     stages = list(model.layers[layer])
-    own = torch.nn.Sequential(*stages[:-1])(real_input.float()[None].to(x.device))[0, filter, row, col]
+    own = torch.nn.Sequential(*stages[:-1])(real_input.float()[None].to(outputs[0].device))[0, filter, row, col]
     after = []
     if spec.activation != "linear":
         after.append({"layer": layer, "type": "activation", "activation": spec.activation,
@@ -192,6 +191,15 @@ def explain_conv(model: Network, layers, image: np.ndarray, layer: int, at: tupl
             "window": window.tolist(), "kernel": kernel.tolist(), "padded": padded.tolist(),
             "products": products.tolist(), "bias": bias, "use_bias": conv.bias is not None, "value": value, "network_value": float(own),
             "after": after}
+
+
+@torch.inference_mode()
+def layer_input(model: Network, image: np.ndarray, layer: int) -> torch.Tensor:
+    """What layer `layer` reads for `image` (uint8 [C, H, W]): float [C', H', W'] on the CPU; for layer 0 the
+    normalised image, as the network sees it."""
+    x = as_batch(image, model)
+    out = model.normalize(x) if layer == 0 else model.features(x)[layer - 1]
+    return out[0].float().cpu()
 
 
 def _grid(values, padded=None, fmt="{:7.3f}") -> list[str]:

@@ -55,4 +55,83 @@ MESSAGES: dict[str, str] = {
     "padding.legend_input": "input pixel",
     "padding.legend_zero": "zero padding",
     "padding.legend_window": "the kernel windows of outputs (row, col): the first, the next one, the last",
+    # -- training and evaluation lines ------------------------------------------------------------
+    "train.run_folder": "run folder: {path}",
+    "train.quiet_result": "{path}: test accuracy {accuracy}",
+    "train.bar": "epoch {epoch}/{epochs}",
+    "train.epochs": "{n} epochs",
+    "train.epoch_one": "1 epoch",
+    "train.epoch_line": "epoch {epoch}: loss {loss} accuracy {accuracy}",
+    "train.epoch_val": " | val_loss {val_loss} val_accuracy {val_accuracy}",
+    "train.epoch_tail": " | lr {lr} | {seconds} s",
+    "train.result": "test accuracy {accuracy}  test loss {loss}  ({ran}, {seconds} s)",
+    "train.target_reached": "target {metric} {target} reached at epoch {epoch} after {seconds} s",
+    "train.target_missed": "target {metric} {target} was NOT reached in {ran}",
+    "evaluate.title": "{run} on {dataset} ({split} split)",
+    "evaluate.headline": "images: {count}  loss: {loss}  accuracy: {accuracy}  {topk}: {topk_value}  macro F1: {f1}",
+    "evaluate.columns": "precision  recall      f1  support",
+    "evaluate.confusion": "confusion matrix (rows: true class, columns: predicted)",
+    # -- summary --------------------------------------------------------------------------------
+    "summary.layer": "layer",
+    "summary.output_shape": "output shape",
+    "summary.how": "how the shape is computed",
+    "summary.params": "params",
+    "summary.macs": "mult-adds",
+    "summary.input": "input",
+    "summary.settings": "settings:",
+    "summary.total": "head: {head}  total params: {params}  mult-adds per image: {macs} ({mflops} MFLOPs)",
+    "summary.metrics": "metrics: {metrics}  loss: {loss}",
+    "name.softmax": "softmax",
+    "name.sigmoid": "sigmoid",
+    "name.cross_entropy": "cross-entropy",
+    "name.binary_cross_entropy": "binary cross-entropy",
+    # -- the report: sections and the notes, worked through ------------------------------------------
+    "report.section.overview": "Overview",
+    "report.section.model": "Model",
+    "report.section.training": "Training",
+    "report.section.test": "Test results",
+    "report.section.mistakes": "Mistakes",
+    "report.section.filters": "Learned filters",
+    "report.section.feature-maps": "Feature maps and predictions",
+    "notes.title": "The notes, worked through",
+    "notes.border_title": "layer 0's real input ({size} x {size}), kernel_size {kernel}, strides {strides}",
+    "notes.legend_first": "the window of output (0, 0)",
+    "notes.legend_last": "the window of the last output",
+    "notes.h_padding": "Padding: the zero border, VALID beside SAME",
+    "notes.p_padding": "The first conv layer (layer {layer}, padding {padding}) reads the normalised test image. "
+                       "SAME surrounds it with zeros so that every pixel gets a window and the output is "
+                       "ceil(in / strides) a side; VALID adds nothing, so windows stop where the picture ends "
+                       "and the output shrinks by kernel_size - 1 before the strides divide it.",
+    "notes.h_conv": "One convolution step, with the numbers",
+    "notes.p_conv": "Filter 0 at its strongest response on this image: the kernel lies on the window, each pair "
+                    "of numbers is multiplied, the products are summed and the bias added. That sum is one cell of "
+                    "the feature map; batchnorm and the activation function then act on it.",
+    "notes.step_where": "where: output ({row}, {col})",
+    "notes.step_kernel": "kernel of filter {filter}",
+    "notes.step_products": "window x kernel, summed: {total}",
+    "notes.step_title": "layer {layer}: sum of window x kernel + bias = {value}",
+    "notes.step_title_no_bias": "layer {layer}: sum of window x kernel = {value} (no bias)",
+    "notes.h_activation": "The activation functions of this network",
+    "notes.p_activation": "Each activation function is drawn by the same module the network runs; the red point is "
+                          "the convolution step above. A conv with activation = linear followed by batchnorm and "
+                          "an activation layer is the same idea in three layers: batchnorm normalises the conv's "
+                          "output before the activation function bends it.",
+    "notes.activation_title": "activation = {name}",
+    "notes.activation_x": "input",
+    "notes.h_loss": "The loss of one test image",
+    "notes.h_steps": "Steps per epoch",
+    "notes.steps": "steps per epoch = ceil(training images / batch_size) = ceil({images} / {batch}) = {steps}; the "
+                   "last batch holds {last} images. {epochs} epoch(s) are {total} weight updates.",
+    "notes.h_shuffle": "What shuffle changes",
+    "notes.shuffle_used": "This run trained with shuffle = true: every epoch visits the training images in a new "
+                          "random order, so each batch is a fair mix of classes.",
+    "notes.shuffle_unused": "This run trained with shuffle = false: every epoch visits the training images in the "
+                            "file's order. Below, the first batch it used and the one shuffle would have drawn.",
+    "notes.shuffle_col": "epoch 1, first batch",
+    "notes.shuffle_labels": "its first {n} labels",
+    "notes.shuffle_counts": "images of each class in the batch",
+    "notes.shuffle_off": "without shuffle (file order)",
+    "notes.shuffle_on": "with shuffle (this run's seed)",
+    "notes.shuffle_note": "MNIST's files are already in a mixed order, so here the difference is mild; a folder "
+                          "dataset read class by class would give batches of a single class without shuffle.",
 }

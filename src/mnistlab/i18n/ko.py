@@ -54,4 +54,83 @@ MESSAGES: dict[str, str] = {
     "padding.legend_input": "입력 픽셀",
     "padding.legend_zero": "0 패딩",
     "padding.legend_window": "출력 (행, 열)의 커널 윈도우: 첫째, 다음, 마지막",
+    # -- 학습과 평가 출력 ------------------------------------------------------------------------
+    "train.run_folder": "실행 폴더: {path}",
+    "train.quiet_result": "{path}: 테스트 정확도 {accuracy}",
+    "train.bar": "에폭 {epoch}/{epochs}",
+    "train.epochs": "{n} 에폭",
+    "train.epoch_one": "1 에폭",
+    "train.epoch_line": "에폭 {epoch}: 손실 {loss} 정확도 {accuracy}",
+    "train.epoch_val": " | 검증 손실 {val_loss} 검증 정확도 {val_accuracy}",
+    "train.epoch_tail": " | 학습률 {lr} | {seconds}초",
+    "train.result": "테스트 정확도 {accuracy}  테스트 손실 {loss}  ({ran}, {seconds}초)",
+    "train.target_reached": "목표 {metric} {target}에 에폭 {epoch}, {seconds}초 만에 도달",
+    "train.target_missed": "목표 {metric} {target}에 {ran} 동안 도달하지 못함",
+    "evaluate.title": "{run}, {dataset} ({split} 데이터)",
+    "evaluate.headline": "이미지: {count}  손실: {loss}  정확도: {accuracy}  {topk}: {topk_value}  매크로 F1: {f1}",
+    "evaluate.columns": "   정밀도  재현율      f1     개수",
+    "evaluate.confusion": "혼동 행렬 (행: 정답 클래스, 열: 예측)",
+    # -- summary --------------------------------------------------------------------------------
+    "summary.layer": "레이어",
+    "summary.output_shape": "출력 모양",
+    "summary.how": "모양 계산",
+    "summary.params": "파라미터",
+    "summary.macs": "곱셈-덧셈",
+    "summary.input": "입력",
+    "summary.settings": "설정 (filters 필터, kernel_size 커널 사이즈, strides 스트라이드, padding 패딩, activation 활성화 함수):",
+    "summary.total": "출력층: {head}  전체 파라미터: {params}  이미지당 곱셈-덧셈: {macs} ({mflops} MFLOPs)",
+    "summary.metrics": "메트릭: {metrics}  손실: {loss}",
+    "name.softmax": "소프트맥스",
+    "name.sigmoid": "시그모이드",
+    "name.cross_entropy": "교차 엔트로피",
+    "name.binary_cross_entropy": "이진 교차 엔트로피",
+    # -- 리포트: 섹션, 노트의 빈칸 채우기 ---------------------------------------------------------------
+    "report.section.overview": "개요",
+    "report.section.model": "모델",
+    "report.section.training": "학습",
+    "report.section.test": "테스트 결과",
+    "report.section.mistakes": "틀린 예측",
+    "report.section.filters": "학습된 필터",
+    "report.section.feature-maps": "특징 맵과 예측",
+    "notes.title": "노트의 빈칸 채우기",
+    "notes.border_title": "레이어 0의 실제 입력 ({size} x {size}), 커널 사이즈 {kernel}, 스트라이드 {strides}",
+    "notes.legend_first": "출력 (0, 0)의 윈도우",
+    "notes.legend_last": "마지막 출력의 윈도우",
+    "notes.h_padding": "패딩: 0 테두리, VALID와 SAME 비교",
+    "notes.p_padding": "첫 번째 합성곱 레이어(레이어 {layer}, 패딩 {padding})는 정규화된 테스트 이미지를 읽습니다. "
+                       "SAME은 그 둘레에 0을 덧대어 모든 픽셀이 윈도우를 갖게 하고, 출력은 한 변에 ceil(입력 / 스트라이드)입니다; "
+                       "VALID는 아무것도 덧대지 않아 윈도우가 그림 끝에서 멈추고, 출력은 스트라이드로 나누기 전에 "
+                       "커널 사이즈 - 1만큼 줄어듭니다.",
+    "notes.h_conv": "합성곱 한 걸음, 숫자로",
+    "notes.p_conv": "이 이미지에서 필터 0이 가장 강하게 반응한 자리: 커널을 윈도우 위에 놓고, 마주한 숫자끼리 곱하고, "
+                    "곱을 모두 더한 뒤 편향을 더합니다. 그 합이 특징 맵의 한 칸이고, 그다음 배치 정규화와 활성화 함수가 "
+                    "그 값에 작용합니다.",
+    "notes.step_where": "위치: 출력 ({row}, {col})",
+    "notes.step_kernel": "필터 {filter}의 커널",
+    "notes.step_products": "윈도우 x 커널, 합: {total}",
+    "notes.step_title": "레이어 {layer}: 윈도우 x 커널의 합 + 편향 = {value}",
+    "notes.step_title_no_bias": "레이어 {layer}: 윈도우 x 커널의 합 = {value} (편향 없음)",
+    "notes.h_activation": "이 네트워크의 활성화 함수",
+    "notes.p_activation": "각 활성화 함수는 네트워크가 실제로 쓰는 모듈로 그렸습니다; 빨간 점은 위의 합성곱 한 걸음입니다. "
+                          "activation = linear인 합성곱 뒤에 배치 정규화와 활성화 레이어가 따로 오는 것은 같은 생각을 "
+                          "세 레이어로 나눈 것입니다: 활성화 함수가 값을 구부리기 전에 배치 정규화가 합성곱의 출력을 "
+                          "정규화합니다.",
+    "notes.activation_title": "활성화 함수 = {name}",
+    "notes.activation_x": "입력",
+    "notes.h_loss": "테스트 이미지 하나의 손실",
+    "notes.h_steps": "에폭당 스텝 수",
+    "notes.steps": "에폭당 스텝 수 = ceil(학습 이미지 수 / 배치 크기) = ceil({images} / {batch}) = {steps}; 마지막 배치에는 "
+                   "이미지 {last}개가 들어갑니다. {epochs} 에폭은 가중치 업데이트 {total}번입니다.",
+    "notes.h_shuffle": "셔플이 바꾸는 것",
+    "notes.shuffle_used": "이 실행은 shuffle = true(셔플)로 학습했습니다: 에폭마다 학습 이미지를 새 무작위 순서로 보므로 "
+                          "각 배치에 클래스가 고르게 섞입니다.",
+    "notes.shuffle_unused": "이 실행은 shuffle = false로 학습했습니다: 에폭마다 학습 이미지를 파일 순서대로 봅니다. "
+                            "아래는 실제로 쓴 첫 배치와 셔플했다면 뽑았을 배치입니다.",
+    "notes.shuffle_col": "에폭 1, 첫 배치",
+    "notes.shuffle_labels": "처음 {n}개의 레이블",
+    "notes.shuffle_counts": "배치 안의 클래스별 이미지 수",
+    "notes.shuffle_off": "셔플 없이 (파일 순서)",
+    "notes.shuffle_on": "셔플 (이 실행의 시드)",
+    "notes.shuffle_note": "MNIST 파일은 이미 섞인 순서라 여기서는 차이가 작습니다; 클래스별로 읽는 폴더 데이터셋이라면 "
+                          "셔플 없이 한 클래스만으로 된 배치가 나옵니다.",
 }

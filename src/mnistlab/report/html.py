@@ -64,6 +64,10 @@ def section(anchor: str, title: str, *parts: str) -> str:
     return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>{"".join(parts)}</section>'
 
 
+def subheading(text: str) -> str:
+    return f"<h3>{escape(text)}</h3>"
+
+
 def paragraph(text: str, muted: bool = False) -> str:
     return f'<p{MUTED if muted else ""}>{escape(text)}</p>'
 

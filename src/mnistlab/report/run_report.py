@@ -20,23 +20,27 @@ from mnistlab.evaluate import metrics_from_logits, predict_logits, probabilities
 from mnistlab.files import write_bytes, write_text
 from mnistlab.models import LayerInfo, Network, map_stages, summarize
 from mnistlab.report import figures as F
+from mnistlab.i18n import t
 from mnistlab.report import html as H
+from mnistlab.report.notes import SECTION as NOTES
+from mnistlab.report.notes import notes_section
 from mnistlab.runfolder import Run
 
 REPORT = "report.html"
 MISTAKES = 24  # images in the most-confident-mistakes grid
 SAMPLES = 10  # feature-map images: one per class, for at most this many classes
 OWN_PATTERNS = ("curves.png", "confusion-matrix.png", "mistakes.png", "probabilities.png", "filters-layer-*.png",
-                "feature-maps-*.png")
+                "feature-maps-*.png", "notes-*.png")
 
 
 def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset: Dataset | None = None,
                  images: list[str | Path] = (), samples: int = SAMPLES, device: str = "cpu",
-                 progress: bool = False) -> Path:
+                 progress: bool = False, lang: str = "en") -> Path:
     """Write RUN/report/report.html (or OUT/report.html) and its PNGs; returns the HTML file's path.
 
     `dataset` defaults to the run's own; `images` (user image files) replace the default feature-map
-    samples, the first test image of each class (of the first `samples` classes).
+    samples, the first test image of each class (of the first `samples` classes). `lang` ("en", "ko") is
+    the language of the section titles and of the notes' section.
     """
     run = Run.open(run_path)
     out = Path(out) if out is not None else run.path / "report"
@@ -68,11 +72,14 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
         pictures["mistakes"].append(mistakes)
     pictures["filters"] = _filters(model)
     pictures["maps"] = _feature_maps(model, run, sample_images, sample_labels, captions)
+    pictures["notes"], notes_html = notes_section(run, model, ds, lang)
 
+    sections = [(anchor, t(f"report.section.{anchor}", lang), body)
+                for anchor, _, body in _sections(run, ds, test, result, history, summary, pictures)]
     page = H.page(f"mnistlab report: {run.name}",
                   f"run folder {run.path} · dataset {ds.name}, {len(ds.test_labels):,} test images · "
                   f"{head} head · written from the run folder, test set evaluated afresh",
-                  _sections(run, ds, test, result, history, summary, pictures))
+                  sections + [(NOTES[0], t(NOTES[1], lang), notes_html)])
     _write(out, [p for group in pictures.values() for p in group], page)
     return out / REPORT
 

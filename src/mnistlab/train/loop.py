@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from mnistlab import distributed
+from mnistlab import distributed, i18n
 from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
 from mnistlab.data.dataset import validation_count
@@ -89,18 +89,19 @@ class TrainState:
 
 
 def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resume: bool = False,
-        progress: bool = True, callbacks: Iterable[Callback] = ()) -> dict:
+        progress: bool = True, callbacks: Iterable[Callback] = (), lang: str = "en") -> dict:
     """Train `config`, writing the run folder `out`; returns result.json's content.
 
     `dataset` skips loading (tests, sweeps); `resume=True` continues `out` from its checkpoint, with
     `config` equal to the run's own except for `RESUMABLE_KEYS` (e.g. more epochs extend the run).
+    `lang` is the language of the progress lines (see mnistlab.i18n).
     Under torchrun this is one of several data-parallel processes (see mnistlab.distributed).
     """
     # An explicit train.threads, or the count a resumed run started with (float sums depend on it), is
     # used while training and the caller's setting restored afterwards.
     wanted = config.train.threads or (_recorded_threads(out) if resume else 0)
     with threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
-        t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks))
+        t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks), lang)
         stop_reason = None
         for epoch in range(t.state.epoch + 1, config.train.epochs + 1):
             stop_reason = t.run_epoch(epoch)
@@ -129,11 +130,12 @@ class Training:
     callbacks: list[Callback]
     progress: bool
     started: float = field(default_factory=time.perf_counter)
+    lang: str = "en"  # of the progress lines
 
     # -- prepare --------------------------------------------------------------------------------
     @classmethod
     def prepare(cls, config: Config, out: Path, dataset: Dataset | None, resume: bool, progress: bool,
-                callbacks: list[Callback]) -> Training:
+                callbacks: list[Callback], lang: str = "en") -> Training:
         tc, dc = config.train, config.data
         ddp, device = distributed.setup(select_device(tc.device))  # a single process outside torchrun
         progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
@@ -169,7 +171,7 @@ class Training:
         # [N, C, H, W] floats, once, not per batch, in the model's channels_last layout
         x = train_x.to(device).float().div_(255).contiguous(memory_format=torch.channels_last)
         t = cls(config, run, ddp, device, model, train_model, optimizer, schedule, ds, (x, train_y.to(device)), val,
-                steps_per_epoch, state, callbacks if ddp.is_main else [], progress)
+                steps_per_epoch, state, callbacks if ddp.is_main else [], progress, lang=lang)
         t.emit({"event": "start", "epochs": tc.epochs, "steps_per_epoch": steps_per_epoch,
                 "train_size": len(train_x), "validation_size": n_val, "params": sum(p.numel() for p in model.parameters()),
                 "device": str(device), "resumed_from": state.epoch})
@@ -194,7 +196,7 @@ class Training:
         except StopTraining:
             stop_reason = stop_reason or "cancelled"
         if self.progress:
-            print(epoch_line(row), flush=True)
+            print(epoch_line(row, self.lang), flush=True)
         return self.ddp.from_main(stop_reason)  # rank 0 saw the validation accuracy and the callbacks
 
     def train_epoch(self, epoch: int) -> dict:
@@ -212,7 +214,8 @@ class Training:
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), dtype=torch.long, device=self.device)
         lrs = [optimizer.param_groups[0]["lr"]]
-        bar = _progress(self.progress, self.steps_per_epoch, f"epoch {epoch}/{tc.epochs}")
+        desc = i18n.t("train.bar", self.lang, epoch=epoch, epochs=tc.epochs)
+        bar = _progress(self.progress, self.steps_per_epoch, desc)
         model.train()
         for step in range(self.steps_per_epoch):
             lo, hi = step * tc.batch_size, min((step + 1) * tc.batch_size, len(xs))
@@ -312,7 +315,7 @@ class Training:
         run.write_events(state.events)
         run.write_result(result)
         if self.progress:
-            print(result_line(result, "val_accuracy" if len(self.val[1]) else "accuracy"))
+            print(result_line(result, "val_accuracy" if len(self.val[1]) else "accuracy", self.lang))
         return result
 
     # -- events ---------------------------------------------------------------------------------
@@ -388,27 +391,30 @@ def _preprocess(dataset_name: str) -> str:
 
 
 # -- what the terminal shows -----------------------------------------------------------------------
-def epochs(n: int) -> str:
-    return f"{n} epoch{'' if n == 1 else 's'}"
+def epochs(n: int, lang: str = "en") -> str:
+    return i18n.t("train.epoch_one", lang) if n == 1 else i18n.t("train.epochs", lang, n=n)
 
 
-def result_line(r: dict, monitored: str) -> str:
-    ran = epochs(r["epochs_run"])
-    line = f"test accuracy {r['test_accuracy']:.4f}  test loss {r['test_loss']:.4f}  ({ran}, {r['seconds']:.1f} s)"
+def result_line(r: dict, monitored: str, lang: str = "en") -> str:
+    ran = epochs(r["epochs_run"], lang)
+    line = i18n.t("train.result", lang, accuracy=f"{r['test_accuracy']:.4f}", loss=f"{r['test_loss']:.4f}", ran=ran,
+             seconds=f"{r['seconds']:.1f}")
     if r["target_accuracy"] is not None:
         if r["target_reached"]:
-            line += (f"\ntarget {monitored} {r['target_accuracy']} reached at epoch {r['target_epoch']} "
-                     f"after {r['target_seconds']:.1f} s")
+            line += "\n" + i18n.t("train.target_reached", lang, metric=monitored, target=r["target_accuracy"],
+                             epoch=r["target_epoch"], seconds=f"{r['target_seconds']:.1f}")
         else:
-            line += f"\ntarget {monitored} {r['target_accuracy']} was NOT reached in {ran}"
+            line += "\n" + i18n.t("train.target_missed", lang, metric=monitored, target=r["target_accuracy"], ran=ran)
     return line
 
 
-def epoch_line(row: dict) -> str:
-    text = f"epoch {row['epoch']}: loss {row['loss']:.4f} accuracy {row['accuracy']:.4f}"
+def epoch_line(row: dict, lang: str = "en") -> str:
+    text = i18n.t("train.epoch_line", lang, epoch=row["epoch"], loss=f"{row['loss']:.4f}",
+                  accuracy=f"{row['accuracy']:.4f}")
     if "val_loss" in row:
-        text += f" | val_loss {row['val_loss']:.4f} val_accuracy {row['val_accuracy']:.4f}"
-    return text + f" | lr {lr_range(row)} | {row['seconds']:.1f} s"
+        text += i18n.t("train.epoch_val", lang, val_loss=f"{row['val_loss']:.4f}",
+                       val_accuracy=f"{row['val_accuracy']:.4f}")
+    return text + i18n.t("train.epoch_tail", lang, lr=lr_range(row), seconds=f"{row['seconds']:.1f}")
 
 
 def lr_range(row: dict) -> str:
