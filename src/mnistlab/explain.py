@@ -80,16 +80,16 @@ def format_loss(d: dict, lang: str = "en", caption: str = "") -> str:
             lines.append(f"  {c:<{width}}  {z[k]:9.4f}  {shifted[k]:12.4g}  {p[k]:10.4g}{mark}")
         lines.append("")
         lines.append(t("loss.softmax_true", lang, logit=f"{z[label]:.4f}", sum=f"{total:.6g}",
-                       max=f"{max(z):.4f}", p=f"{p[label]:.6f}"))
-        lines.append(t("loss.cross_entropy", lang, p=f"{p[label]:.6f}", loss=f"{d['loss']:.6f}"))
+                       max=f"{max(z):.4f}", p=f"{p[label]:.6g}"))
+        lines.append(t("loss.cross_entropy", lang, p=f"{p[label]:.6g}", loss=f"{d['loss']:.6f}"))
     else:
         lines += [t("loss.sigmoid_formula", lang), ""]
         lines.append(f"  {t('word.class', lang):<{width}}  {'logit z':>9}  {'p':>10}  {t('word.target', lang):>6}  "
                      f"{t('word.term', lang)}")
         for k, c in enumerate(classes):
-            term = f"-log({p[k]:.4f})" if k == label else f"-log(1 - {p[k]:.4f})"
+            term = f"-log({p[k]:.4g})" if k == label else f"-log(1 - {p[k]:.4g})"
             lines.append(f"  {c:<{width}}  {z[k]:9.4f}  {p[k]:10.4g}  {int(k == label):>6}  "
-                         f"{term} = {d['terms'][k]:.6f}")
+                         f"{term} = {d['terms'][k]:.4g}")
         lines.append("")
         lines.append(t("loss.binary_cross_entropy", lang, n=len(classes), loss=f"{d['loss']:.6f}"))
         lines.append(t("loss.binary_why", lang, n=len(classes)))

@@ -19,8 +19,8 @@ MESSAGES: dict[str, str] = {
     "loss.cross_entropy": "cross-entropy = -log p(true) = -log({p}) = {loss}",
     "loss.sigmoid_formula": "sigmoid: p_k = 1 / (1 + exp(-z_k)), each class its own yes/no question (they need not sum to 1)",
     "loss.binary_cross_entropy": "binary cross-entropy = the sum of the {n} terms = {loss}",
-    "loss.binary_why": "(every one of the {n} classes adds its own term, so it is larger than cross-entropy, which "
-                       "only asks about the true class)",
+    "loss.binary_why": "(each of the {n} classes is its own yes/no question and adds its own term, so the sum is larger "
+                       "than the true class's term alone, which is all that cross-entropy counts)",
     # -- explain conv ---------------------------------------------------------------------------
     "conv.head": "layer {layer} conv2d, filter {filter}, output at row {row}, col {col} (of {shape})",
     "conv.settings": "kernel_size {kh}x{kw}, strides {sh}x{sw}, padding {padding}: zero padding top {top}, "
@@ -134,4 +134,23 @@ MESSAGES: dict[str, str] = {
     "notes.shuffle_on": "with shuffle (this run's seed)",
     "notes.shuffle_note": "MNIST's files are already in a mixed order, so here the difference is mild; a folder "
                           "dataset read class by class would give batches of a single class without shuffle.",
+    # -- the studio page (data-i18n keys) ---------------------------------------------------------
+    "studio.tab_draw": "Draw",
+    "studio.tab_train": "Train",
+    "studio.tab_runs": "Runs",
+    "studio.model": "Model",
+    "studio.draw_title": "Draw a digit",
+    "studio.draw_sub": "mouse, pen or touch",
+    "studio.answer_title": "The network's answer",
+    "studio.seen_title": "What the model saw",
+    "studio.maps_title": "Feature maps",
+    "studio.maps_sub": "what each convolution layer computes from your drawing · brighter = stronger response · "
+                       "click a cell to see its arithmetic",
+    "studio.explain_title": "One feature-map cell, worked out",
+    "studio.explain_hint": "Click a cell of a conv layer's feature maps: the window of the input it reads lights "
+                           "up on the picture the model saw (for layer 0), with the kernel and the sum.",
+    "studio.meant_title": "Which digit did you mean?",
+    "studio.meant_hint": "Pick the class you meant: the loss the network would pay for that answer is worked out "
+                         "below (cross-entropy for a softmax head, binary cross-entropy for a sigmoid one).",
+    "studio.lang_switch": "한국어",
 }

@@ -20,7 +20,8 @@ MESSAGES: dict[str, str] = {
     "loss.cross_entropy": "교차 엔트로피 = -log p(정답) = -log({p}) = {loss}",
     "loss.sigmoid_formula": "시그모이드: p_k = 1 / (1 + exp(-z_k)), 클래스마다 따로 묻는 예/아니오 질문 (합이 1일 필요 없음)",
     "loss.binary_cross_entropy": "이진 교차 엔트로피 = {n}개 항의 합 = {loss}",
-    "loss.binary_why": "({n}개 클래스가 모두 자기 항을 더하므로, 정답 클래스만 보는 교차 엔트로피보다 큽니다)",
+    "loss.binary_why": "({n}개 클래스가 저마다 예/아니오 질문이 되어 자기 항을 더하므로, 교차 엔트로피가 세는 정답 클래스의 항 "
+                       "하나보다 합이 큽니다)",
     # -- explain conv ---------------------------------------------------------------------------
     "conv.head": "레이어 {layer} conv2d, 필터 {filter}, 출력 위치 행 {row}, 열 {col} ({shape} 중)",
     "conv.settings": "커널 사이즈 {kh}x{kw}, 스트라이드 {sh}x{sw}, 패딩 {padding}: 0 패딩 위 {top}, 아래 {bottom}, "
@@ -133,4 +134,22 @@ MESSAGES: dict[str, str] = {
     "notes.shuffle_on": "셔플 (이 실행의 시드)",
     "notes.shuffle_note": "MNIST 파일은 이미 섞인 순서라 여기서는 차이가 작습니다; 클래스별로 읽는 폴더 데이터셋이라면 "
                           "셔플 없이 한 클래스만으로 된 배치가 나옵니다.",
+    # -- 스튜디오 페이지 (data-i18n 키) ----------------------------------------------------------
+    "studio.tab_draw": "그리기",
+    "studio.tab_train": "학습",
+    "studio.tab_runs": "실행 목록",
+    "studio.model": "모델",
+    "studio.draw_title": "숫자를 그려 보세요",
+    "studio.draw_sub": "마우스, 펜 또는 터치",
+    "studio.answer_title": "네트워크의 답",
+    "studio.seen_title": "모델이 본 입력",
+    "studio.maps_title": "특징 맵",
+    "studio.maps_sub": "각 합성곱 레이어가 그림에서 계산한 것 · 밝을수록 강한 반응 · 칸을 클릭하면 계산 과정을 봅니다",
+    "studio.explain_title": "특징 맵 한 칸의 계산",
+    "studio.explain_hint": "합성곱 레이어의 특징 맵에서 한 칸을 클릭하세요: 그 칸이 읽는 입력의 윈도우가 모델이 본 그림 위에 "
+                           "표시되고(레이어 0), 커널과 합이 나옵니다.",
+    "studio.meant_title": "어떤 숫자를 그리려 했나요?",
+    "studio.meant_hint": "의도한 클래스를 고르면, 그 답에 대해 네트워크가 치를 손실을 아래에 계산합니다 "
+                         "(소프트맥스 출력층은 교차 엔트로피, 시그모이드 출력층은 이진 교차 엔트로피).",
+    "studio.lang_switch": "English",
 }
