@@ -11,10 +11,24 @@ import torch
 from PIL import Image
 
 from mnistlab.cli import main
-from mnistlab.config import Activation, BatchNorm, Conv2D, Dense, Flatten, MaxPool2D, ModelConfig
+from mnistlab.config import (
+    Activation,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Flatten,
+    MaxPool2D,
+    ModelConfig,
+)
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import loss_from_logits
-from mnistlab.explain import explain_conv, explain_loss, explain_padding, format_conv, format_loss
+from mnistlab.explain import (
+    explain_conv,
+    explain_loss,
+    explain_padding,
+    format_conv,
+    format_loss,
+)
 from mnistlab.models import build_model
 from mnistlab.runfolder import Run
 

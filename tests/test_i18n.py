@@ -47,8 +47,7 @@ def test_the_default_language_comes_from_lc_all_then_lang():
 
 
 def test_a_korean_title_renders_with_a_font_that_has_hangul():
-    from matplotlib import font_manager
-    from matplotlib import rc_context
+    from matplotlib import font_manager, rc_context
 
     family = hangul_family()
     assert family, "no Hangul font: run scripts/install.sh (Debian's fonts-nanum)"

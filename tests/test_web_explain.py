@@ -15,7 +15,7 @@ from mnistlab.web import create_app
 
 pytest.importorskip("uvicorn", reason="pip install uvicorn (the web extra)")
 
-from test_web_browser import stroke, studio  # noqa: E402,F401  (the served studio fixture)
+from test_web_browser import stroke, studio  # noqa: F401  (the served studio fixture)
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_api_explains_a_conv_cell_and_the_loss_of_an_answer(client):
     assert client.get("/api/i18n?lang=ko").json()["messages"]["studio.tab_draw"] == "그리기"
 
 
-def test_click_a_feature_map_cell_and_pick_the_digit_you_meant(page, studio, tmp_path):
+def test_click_a_feature_map_cell_and_pick_the_digit_you_meant(page, studio, tmp_path):  # noqa: F811
     page.goto(studio)
     page.wait_for_function("document.querySelector('#run-select').value === 'tiny'")
     stroke(page, [(150, 40), (140, 140), (130, 240)])

@@ -276,7 +276,9 @@ def first_batches(ds, validation_size: int, batch_size: int, seed: int):
     import torch
 
     from mnistlab.data import split_validation
-    from mnistlab.train.loop import epoch_seed  # the trainer's own seeding, so the batch is the one it drew
+    from mnistlab.train.loop import (
+        epoch_seed,  # the trainer's own seeding, so the batch is the one it drew
+    )
 
     # the labels stand in for the images too: only the labels are needed, and the split is the same
     (_, labels), _ = split_validation(ds.train_labels, ds.train_labels, validation_size)

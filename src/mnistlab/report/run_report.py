@@ -18,9 +18,9 @@ from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import metrics_from_logits, predict_logits, probabilities
 from mnistlab.files import write_bytes, write_text
+from mnistlab.i18n import t
 from mnistlab.models import LayerInfo, Network, map_stages, summarize
 from mnistlab.report import figures as F
-from mnistlab.i18n import t
 from mnistlab.report import html as H
 from mnistlab.report.notes import SECTION as NOTES
 from mnistlab.report.notes import notes_section
