@@ -153,4 +153,17 @@ MESSAGES: dict[str, str] = {
     "studio.meant_hint": "Pick the class you meant: the loss the network would pay for that answer is worked out "
                          "below (cross-entropy for a softmax head, binary cross-entropy for a sigmoid one).",
     "studio.lang_switch": "한국어",
+    "studio.undo": "Undo",
+    "studio.clear": "Clear",
+    "studio.pad_hint": "draw here",
+    "studio.seen_note": "Your drawing after MNIST-style preprocessing, as the network receives it: white ink on black, cropped to the ink, scaled into a 20×20 box and centred by its mass in 28×28.",
+    "studio.layers": "Layers",
+    "studio.output": "Output",
+    "studio.training": "Training",
+    "studio.data": "Data",
+    "studio.epochs": "epochs",
+    "studio.batch_size": "batch_size",
+    "studio.learning_rate": "learning_rate",
+    "studio.shuffle": "shuffle",
+    "studio.start": "Start training",
 }

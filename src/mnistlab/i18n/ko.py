@@ -152,4 +152,17 @@ MESSAGES: dict[str, str] = {
     "studio.meant_hint": "의도한 클래스를 고르면, 그 답에 대해 네트워크가 치를 손실을 아래에 계산합니다 "
                          "(소프트맥스 출력층은 교차 엔트로피, 시그모이드 출력층은 이진 교차 엔트로피).",
     "studio.lang_switch": "English",
+    "studio.undo": "되돌리기",
+    "studio.clear": "지우기",
+    "studio.pad_hint": "여기에 그리세요",
+    "studio.seen_note": "MNIST 방식으로 전처리한 그림, 네트워크가 받는 그대로: 검은 바탕에 흰 잉크, 잉크에 맞춰 자르고, 20×20 상자에 맞춘 뒤 28×28 안에서 무게중심으로 가운데 정렬.",
+    "studio.layers": "레이어",
+    "studio.output": "출력층",
+    "studio.training": "학습",
+    "studio.data": "데이터",
+    "studio.epochs": "에폭 (epochs)",
+    "studio.batch_size": "배치 크기 (batch_size)",
+    "studio.learning_rate": "학습률 (learning_rate)",
+    "studio.shuffle": "셔플 (shuffle)",
+    "studio.start": "학습 시작",
 }
