@@ -93,6 +93,7 @@ MESSAGES: dict[str, str] = {
     "report.section.mistakes": "Mistakes",
     "report.section.filters": "Learned filters",
     "report.section.feature-maps": "Feature maps and predictions",
+    "report.settings": "settings",
     "notes.title": "The notes, worked through",
     "notes.border_title": "layer 0's real input ({size} x {size}), kernel_size {kernel}, strides {strides}",
     "notes.legend_first": "the window of output (0, 0)",

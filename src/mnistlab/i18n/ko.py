@@ -93,6 +93,7 @@ MESSAGES: dict[str, str] = {
     "report.section.mistakes": "틀린 예측",
     "report.section.filters": "학습된 필터",
     "report.section.feature-maps": "특징 맵과 예측",
+    "report.settings": "설정 (필터, 커널 사이즈, 스트라이드, 패딩, 활성화 함수)",
     "notes.title": "노트의 빈칸 채우기",
     "notes.border_title": "레이어 0의 실제 입력 ({size} x {size}), 커널 사이즈 {kernel}, 스트라이드 {strides}",
     "notes.legend_first": "출력 (0, 0)의 윈도우",

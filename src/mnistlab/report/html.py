@@ -80,11 +80,12 @@ def details(summary: str, body: str) -> str:
     return f"<details><summary>{escape(summary)}</summary>{body}</details>"
 
 
-def page(title: str, subtitle: str, sections: list[tuple[str, str, str]]) -> str:
-    """`sections` are (anchor, title, html) triples; the page gets a table of contents from them."""
+def page(title: str, subtitle: str, sections: list[tuple[str, str, str]], lang: str = "en") -> str:
+    """`sections` are (anchor, title, html) triples; the page gets a table of contents from them. `lang`
+    is the page's language, for screen readers and the browser's choice of fonts."""
     nav = "".join(f'<a href="#{escape(a)}">{escape(t)}</a>' for a, t, _ in sections)
     # The empty data: icon stops browsers from requesting /favicon.ico next to a file:// page.
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f"<!DOCTYPE html>\n<html lang=\"{escape(lang)}\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<link rel="icon" href="data:,"><title>{escape(title)}</title><style>{CSS}</style></head><body>'
             f"<h1>{escape(title)}</h1><p{MUTED}>{escape(subtitle)}</p><nav>{nav}</nav>"

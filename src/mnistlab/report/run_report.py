@@ -75,11 +75,11 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
     pictures["notes"], notes_html = notes_section(run, model, ds, lang)
 
     sections = [(anchor, t(f"report.section.{anchor}", lang), body)
-                for anchor, _, body in _sections(run, ds, test, result, history, summary, pictures)]
+                for anchor, _, body in _sections(run, ds, test, result, history, summary, pictures, lang)]
     page = H.page(f"mnistlab report: {run.name}",
                   f"run folder {run.path} · dataset {ds.name}, {len(ds.test_labels):,} test images · "
                   f"{head} head · written from the run folder, test set evaluated afresh",
-                  sections + [(NOTES[0], t(NOTES[1], lang), notes_html)])
+                  sections + [(NOTES[0], t(NOTES[1], lang), notes_html)], lang)
     _write(out, [p for group in pictures.values() for p in group], page)
     return out / REPORT
 
@@ -204,7 +204,7 @@ def _feature_maps(model: Network, run: Run, images: np.ndarray, labels: list[int
     return pictures
 
 
-def _sections(run, ds, test, result, history, summary, pictures) -> list[tuple[str, str, str]]:
+def _sections(run, ds, test, result, history, summary, pictures, lang="en") -> list[tuple[str, str, str]]:
     topk = next(k for k in test if k.startswith("top") and k.endswith("_accuracy"))
     seconds = result.get("seconds")
     overview = H.cards([
@@ -217,8 +217,9 @@ def _sections(run, ds, test, result, history, summary, pictures) -> list[tuple[s
     rows += [(r["index"], r["type"], r["settings"], " x ".join(map(str, r["output_shape"])), ", ".join(r["arithmetic"]),
               f"{r['params']:,}", f"{r['macs']:,}") for r in summary["layers"]]
     rows.append(("", "total", "", "", "", f"{summary['total_params']:,}", f"{summary['total_macs']:,}"))
-    model_html = (H.table(["#", "layer", "settings", "output shape", "how the shape is computed", "params",
-                           "mult-adds"], rows, numeric=(5, 6))
+    model_html = (H.table(["#", t("summary.layer", lang), t("report.settings", lang), t("summary.output_shape", lang),
+                           t("summary.how", lang), t("summary.params", lang), t("summary.macs", lang)], rows,
+                          numeric=(5, 6))
                   + H.details("the resolved config (config.toml)", H.pre(run.config.to_toml())))
 
     target = run.config.train.target_accuracy
