@@ -148,8 +148,9 @@ def explain_conv(model: Network, layers, image: np.ndarray, layer: int, at: tupl
         raise MnistlabError(f"--filter {filter}: layer {layer} has filters 0..{spec.filters - 1}")
 
     model.eval()
-    outputs = model.features(as_batch(image, model))
-    real_input = layer_input(model, image, layer).double()
+    x = as_batch(image, model)
+    outputs = model.features(x)  # every layer's output, [1, C', H', W'] each
+    real_input = (model.normalize(x) if layer == 0 else outputs[layer - 1])[0].double().cpu()  # what it reads
     conv = _conv(model.layers[layer])
     kernel = conv.weight[filter].double().cpu()  # [C, kh, kw]
     bias = float(conv.bias[filter]) if conv.bias is not None else 0.0
@@ -169,7 +170,7 @@ def explain_conv(model: Network, layers, image: np.ndarray, layer: int, at: tupl
 
     # The network's own output there: the conv module without its activation (Pad, Conv2d), [C', oh, ow]
     stages = list(model.layers[layer])
-    own = torch.nn.Sequential(*stages[:-1])(real_input.float()[None].to(outputs[0].device))[0, filter, row, col]
+    own = torch.nn.Sequential(*stages[:-1])(real_input.float()[None].to(x.device))[0, filter, row, col]
     after = []
     if spec.activation != "linear":
         after.append({"layer": layer, "type": "activation", "activation": spec.activation,
@@ -189,8 +190,8 @@ def explain_conv(model: Network, layers, image: np.ndarray, layer: int, at: tupl
             "output_shape": list(info.output_shape), "kernel_size": [kh, kw], "strides": [sh, sw],
             "padding": spec.padding, "pads": list(g["pads"]), "rows": rows, "cols": cols,
             "window": window.tolist(), "kernel": kernel.tolist(), "padded": padded.tolist(),
-            "products": products.tolist(), "bias": bias, "use_bias": conv.bias is not None, "value": value, "network_value": float(own),
-            "after": after}
+            "products": products.tolist(), "bias": bias, "use_bias": conv.bias is not None, "value": value,
+            "network_value": float(own), "after": after}
 
 
 @torch.inference_mode()
