@@ -19,8 +19,8 @@ MESSAGES: dict[str, str] = {
     "loss.cross_entropy": "cross-entropy = -log p(true) = -log({p}) = {loss}",
     "loss.sigmoid_formula": "sigmoid: p_k = 1 / (1 + exp(-z_k)), each class its own yes/no question (they need not sum to 1)",
     "loss.binary_cross_entropy": "binary cross-entropy = the sum of the {n} terms = {loss}",
-    "loss.binary_why": "(each of the {n} classes is its own yes/no question and adds its own term, so the sum is larger "
-                       "than the true class's term alone, which is all that cross-entropy counts)",
+    "loss.binary_why": "(each of the {n} classes is a yes/no question with its own term;\n"
+                       " cross-entropy would count only the true class's term, so this sum is larger)",
     # -- explain conv ---------------------------------------------------------------------------
     "conv.head": "layer {layer} conv2d, filter {filter}, output at row {row}, col {col} (of {shape})",
     "conv.settings": "kernel_size {kh}x{kw}, strides {sh}x{sw}, padding {padding}: zero padding top {top}, "
@@ -119,10 +119,11 @@ MESSAGES: dict[str, str] = {
                           "output before the activation function bends it.",
     "notes.activation_title": "activation = {name}",
     "notes.activation_x": "input",
+    "notes.head_title": "the head: {name}, from logit to probability",
     "notes.h_loss": "The loss of one test image",
     "notes.h_steps": "Steps per epoch",
     "notes.steps": "steps per epoch = ceil(training images / batch_size) = ceil({images} / {batch}) = {steps}; the "
-                   "last batch holds {last} images. {epochs} epoch(s) are {total} weight updates.",
+                   "last batch holds {last} images. {epochs}: {total} weight updates.",
     "notes.h_shuffle": "What shuffle changes",
     "notes.shuffle_used": "This run trained with shuffle = true: every epoch visits the training images in a new "
                           "random order, so each batch is a fair mix of classes.",

@@ -20,8 +20,8 @@ MESSAGES: dict[str, str] = {
     "loss.cross_entropy": "교차 엔트로피 = -log p(정답) = -log({p}) = {loss}",
     "loss.sigmoid_formula": "시그모이드: p_k = 1 / (1 + exp(-z_k)), 클래스마다 따로 묻는 예/아니오 질문 (합이 1일 필요 없음)",
     "loss.binary_cross_entropy": "이진 교차 엔트로피 = {n}개 항의 합 = {loss}",
-    "loss.binary_why": "({n}개 클래스가 저마다 예/아니오 질문이 되어 자기 항을 더하므로, 교차 엔트로피가 세는 정답 클래스의 항 "
-                       "하나보다 합이 큽니다)",
+    "loss.binary_why": "({n}개 클래스가 저마다 예/아니오 질문이 되어 자기 항을 더합니다;\n"
+                       " 교차 엔트로피는 정답 클래스의 항 하나만 세므로, 이 합이 더 큽니다)",
     # -- explain conv ---------------------------------------------------------------------------
     "conv.head": "레이어 {layer} conv2d, 필터 {filter}, 출력 위치 행 {row}, 열 {col} ({shape} 중)",
     "conv.settings": "커널 사이즈 {kh}x{kw}, 스트라이드 {sh}x{sw}, 패딩 {padding}: 0 패딩 위 {top}, 아래 {bottom}, "
@@ -119,10 +119,11 @@ MESSAGES: dict[str, str] = {
                           "정규화합니다.",
     "notes.activation_title": "활성화 함수 = {name}",
     "notes.activation_x": "입력",
+    "notes.head_title": "출력층: {name}, 로짓에서 확률로",
     "notes.h_loss": "테스트 이미지 하나의 손실",
     "notes.h_steps": "에폭당 스텝 수",
     "notes.steps": "에폭당 스텝 수 = ceil(학습 이미지 수 / 배치 크기) = ceil({images} / {batch}) = {steps}; 마지막 배치에는 "
-                   "이미지 {last}개가 들어갑니다. {epochs} 에폭은 가중치 업데이트 {total}번입니다.",
+                   "이미지 {last}개가 들어갑니다. {epochs}: 가중치 업데이트 {total}번.",
     "notes.h_shuffle": "셔플이 바꾸는 것",
     "notes.shuffle_used": "이 실행은 shuffle = true(셔플)로 학습했습니다: 에폭마다 학습 이미지를 새 무작위 순서로 보므로 "
                           "각 배치에 클래스가 고르게 섞입니다.",

@@ -161,29 +161,33 @@ def conv_step_figure(plane: np.ndarray, d: dict, lang: str = "en") -> Figure:
     return fig
 
 
-def activation_figure(names: list[str], points: list[tuple[str, float, float]], lang: str = "en") -> Figure:
+def activation_figure(names: list[str], points: list[tuple[str, float, float]], lang: str = "en",
+                      head: str | None = None) -> Figure:
     """Each activation function in `names` over -4..4, drawn by the same modules the network runs
-    (`models.layers.activation`); `points` are (name, input, output) pairs to mark, e.g. the conv step's."""
+    (`models.layers.activation`); `points` are (name, input, output) pairs to mark, e.g. the conv step's.
+    `head` ("sigmoid") adds the head's curve, titled as the head."""
     import torch
 
     from mnistlab.models.layers import activation
 
     x = torch.linspace(-4, 4, 401)
     with matplotlib.rc_context(font_rc(lang)):
-        fig = Figure(figsize=(max(7.0, 4.2 * len(names)), 3.6), dpi=DPI, layout="constrained")
-        axes = np.atleast_1d(fig.subplots(1, len(names)))
-        for ax, name in zip(axes, names):
+        curves = [(name, t("notes.activation_title", lang, name=name)) for name in names]
+        curves += [(head, t("notes.head_title", lang, name=head))] if head else []
+        fig = Figure(figsize=(max(7.0, 4.4 * len(curves)), 3.6), dpi=DPI, layout="constrained")
+        axes = np.atleast_1d(fig.subplots(1, len(curves)))
+        for k, (ax, (name, title)) in enumerate(zip(axes, curves)):
             with torch.no_grad():
                 y = activation(name)(x)
             ax.plot(x.numpy(), y.numpy(), color=WINDOWS[1], lw=2)
             ax.axhline(0, color="#999", lw=0.6)
             ax.axvline(0, color="#999", lw=0.6)
             for point_name, px, py in points:
-                if point_name == name and -4 <= px <= 4:
+                if point_name == name and k < len(names) and -4 <= px <= 4:  # marks belong to the layers' curves
                     ax.plot([px], [py], "o", color=WINDOWS[0])
                     ax.annotate(f"{name}({px:.2f}) = {py:.2f}", (px, py), textcoords="offset points", xytext=(-10, 12),
                                 ha="right", color=WINDOWS[0])
-            ax.set_title(t("notes.activation_title", lang, name=name), fontsize=11)
+            ax.set_title(title, fontsize=11)
             ax.set_xlabel(t("notes.activation_x", lang))
             ax.grid(alpha=0.3)
     return fig
@@ -236,9 +240,10 @@ def notes_section(run, model, ds, lang: str = "en") -> tuple[list, str]:
             before = step["value"]
 
     names = list(dict.fromkeys(getattr(s, "activation", "linear") for s in layers))
-    names = [n for n in names if n not in ("linear", "softmax")] + (["sigmoid"] if run.output == "sigmoid" else [])
-    if names:
-        pictures.append(render(activation_figure(list(dict.fromkeys(names)), points, lang), "notes-activation.png",
+    names = [n for n in names if n not in ("linear", "softmax")]
+    head = "sigmoid" if run.output == "sigmoid" else None  # softmax is over all classes at once: no 1-D curve
+    if names or head:
+        pictures.append(render(activation_figure(names, points, lang, head), "notes-activation.png",
                                t("notes.h_activation", lang)))
         parts += [H.subheading(t("notes.h_activation", lang)), H.paragraph(t("notes.p_activation", lang)),
                   H.picture(pictures[-1])]
@@ -251,7 +256,8 @@ def notes_section(run, model, ds, lang: str = "en") -> tuple[list, str]:
     steps = math.ceil(n / tc.batch_size)
     parts += [H.subheading(t("notes.h_steps", lang)),
               H.paragraph(t("notes.steps", lang, images=f"{n:,}", batch=tc.batch_size, steps=f"{steps:,}",
-                            epochs=tc.epochs, total=f"{steps * tc.epochs:,}", last=n - (steps - 1) * tc.batch_size))]
+                            epochs=t("train.epoch_one", lang) if tc.epochs == 1 else t("train.epochs", lang, n=tc.epochs),
+                            total=f"{steps * tc.epochs:,}", last=n - (steps - 1) * tc.batch_size))]
 
     plain, shuffled = first_batches(ds, run.meta.validation_size, tc.batch_size, tc.seed)
     parts += [H.subheading(t("notes.h_shuffle", lang)),
