@@ -227,7 +227,8 @@ def _explain_image(run, args):
         return run.meta.to_input(args.image), None, t("loss.user_image", args.lang, image=args.image)
     ds = _dataset_for_run(run, args)
     if not 0 <= args.index < len(ds.test_labels):
-        raise MnistlabError(f"--index {args.index}: the test split of {ds.name} has images 0..{len(ds.test_labels) - 1}")
+        raise MnistlabError(f"--index {args.index}: the test split of {ds.name} has images "
+                            f"0..{len(ds.test_labels) - 1}")
     return (ds.test_images[args.index].numpy(), int(ds.test_labels[args.index]),
             t("loss.test_image", args.lang, index=args.index, dataset=ds.name))
 
@@ -237,13 +238,12 @@ def cmd_explain(args) -> int:
     from mnistlab.i18n import t
 
     if args.explain_command in ("padding", "strides"):
+        from mnistlab.files import write_bytes
         from mnistlab.report.figures import render
         from mnistlab.report.notes import padding_figure
 
         d = E.explain_padding(args.size, args.kernel_size, args.strides)
         out = Path(args.out or f"{args.explain_command}.png")
-        from mnistlab.files import write_bytes
-
         write_bytes(out, render(padding_figure(d, args.lang), out.name, "").png)
         print(json.dumps({**d, "picture": str(out)}, indent=2) if args.json
               else E.format_padding(d, args.lang) + "\n" + t("padding.wrote", args.lang, path=out))
@@ -257,7 +257,8 @@ def cmd_explain(args) -> int:
     if args.explain_command == "loss":
         if args.label is not None:
             if args.label not in run.classes:
-                raise MnistlabError(f"--label {args.label!r} is not a class of this run; its classes: {', '.join(run.classes)}")
+                raise MnistlabError(f"--label {args.label!r} is not a class of this run; "
+                                    f"its classes: {', '.join(run.classes)}")
             label = run.classes.index(args.label)
         d = E.explain_loss(model, image, label, run.classes, run.output, run.config.train.loss)
         print(json.dumps(d, indent=2) if args.json else E.format_loss(d, args.lang, caption))
@@ -452,13 +453,15 @@ def build_parser() -> argparse.ArgumentParser:
         q = explain_sub.add_parser(name, help=text)
         q.add_argument("run", metavar="RUN")
         if name == "conv":
-            q.add_argument("--layer", type=int, required=True, help="the conv layer's index (see `mnistlab summary RUN`)")
+            q.add_argument("--layer", type=int, required=True,
+                           help="the conv layer's index (see `mnistlab summary RUN`)")
             q.add_argument("--at", required=True, metavar="ROW,COL", help="the output position, e.g. 3,5")
             q.add_argument("--filter", type=int, default=0, help="which filter (output channel), default 0")
         else:
             q.add_argument("--label", metavar="CLASS", help="the true class of --image (default: the network's answer)")
-        q.add_argument("--index", type=int, default=0, help="which test image (default 0)")
-        q.add_argument("--image", metavar="FILE", help="explain this PNG/JPG instead of a test image")
+        which = q.add_mutually_exclusive_group()
+        which.add_argument("--index", type=int, default=0, help="which test image (default 0)")
+        which.add_argument("--image", metavar="FILE", help="explain this PNG/JPG instead of a test image")
         q.add_argument("--dataset", help="take the test image from another dataset with the same classes")
         q.add_argument("--data-dir", metavar="DIR")
         q.add_argument("--json", action="store_true")

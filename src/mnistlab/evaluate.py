@@ -97,8 +97,9 @@ def format_evaluation(m: dict, title: str = "", lang: str = "en") -> str:
     """Readable tables: headline numbers, per-class precision/recall/F1, confusion matrix."""
     topk = next(k for k in m if k.startswith("top") and k.endswith("_accuracy"))
     lines = [title] if title else []
-    lines.append(t("evaluate.headline", lang, count=m["count"], loss=f"{m['loss']:.4f}", accuracy=f"{m['accuracy']:.4f}",
-                   topk=topk.replace("_", " "), topk_value=f"{m[topk]:.4f}", f1=f"{m['f1']:.4f}"))
+    lines.append(t("evaluate.headline", lang, count=m["count"], loss=f"{m['loss']:.4f}",
+                   accuracy=f"{m['accuracy']:.4f}", topk=topk.replace("_", " "), topk_value=f"{m[topk]:.4f}",
+                   f1=f"{m['f1']:.4f}"))
     width = max(8, *(len(r["class"]) for r in m["per_class"]))
     lines.append("")
     lines.append(f"{t('word.class', lang):<{width}}  {t('evaluate.columns', lang)}")

@@ -143,7 +143,8 @@ def explain_conv(model: Network, layers, image: np.ndarray, layer: int, at: tupl
     g = conv_geometry(spec, info.input_shape)
     (oh, ow), (row, col) = g["out"], at
     if not (0 <= row < oh and 0 <= col < ow):
-        raise MnistlabError(f"--at {row},{col} is outside layer {layer}'s {oh} x {ow} output; use 0..{oh - 1},0..{ow - 1}")
+        raise MnistlabError(f"--at {row},{col} is outside layer {layer}'s {oh} x {ow} output; "
+                            f"use 0..{oh - 1},0..{ow - 1}")
     if not 0 <= filter < spec.filters:
         raise MnistlabError(f"--filter {filter}: layer {layer} has filters 0..{spec.filters - 1}")
 

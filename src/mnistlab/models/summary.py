@@ -57,8 +57,9 @@ def format_summary(summary: dict, lang: str = "en") -> str:
         if layer["settings"]:
             lines.append(f"  {layer['index']:>2} {layer['type']}: {layer['settings']}")
     lines.append("")
-    lines.append(t("summary.total", lang, head=t(f"name.{summary['output']}", lang), params=f"{summary['total_params']:,}",
-                   macs=f"{summary['total_macs']:,}", mflops=f"{summary['total_macs'] * 2 / 1e6:.1f}"))
+    lines.append(t("summary.total", lang, head=t(f"name.{summary['output']}", lang),
+                   params=f"{summary['total_params']:,}", macs=f"{summary['total_macs']:,}",
+                   mflops=f"{summary['total_macs'] * 2 / 1e6:.1f}"))
     return "\n".join(lines)
 
 
