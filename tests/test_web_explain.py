@@ -61,6 +61,7 @@ def test_click_a_feature_map_cell_and_pick_the_digit_you_meant(page, studio, tmp
     text = page.locator("#explain-conv").text_content()
     assert "layer 0 conv2d, filter 0, output at row 0, col 0" in text
     assert page.locator("#seen-window").is_visible()
+    assert page.locator("#cell-mark").is_visible()
 
     page.click("#meant button[data-label='4']")
     page.wait_for_function("document.querySelector('#explain-loss').textContent.includes('cross-entropy')")

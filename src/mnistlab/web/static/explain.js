@@ -33,9 +33,23 @@ function cellAt(event, canvas) {
   return { filter, row: Math.floor(inY / g.scale), col: Math.floor(inX / g.scale) };
 }
 
+/** Outline the clicked cell: one mark on the page, moved to the map block clicked last. */
+function markCell(canvas, cell) {
+  const g = canvas.grid;
+  let mark = document.getElementById("cell-mark");
+  if (!mark) mark = el("div", { id: "cell-mark", class: "cell-mark" });
+  canvas.parentElement.append(mark);
+  Object.assign(mark.style, {
+    left: `${canvas.offsetLeft + (cell.filter % g.cols) * (g.tileW + g.gap) + cell.col * g.scale}px`,
+    top: `${canvas.offsetTop + Math.floor(cell.filter / g.cols) * (g.tileH + g.gap) + cell.row * g.scale}px`,
+    width: `${g.scale}px`, height: `${g.scale}px`,
+  });
+}
+
 export async function explainCell(event, canvas, layer) {
   const cell = cellAt(event, canvas);
   if (!cell || !image) return;
+  markCell(canvas, cell);
   const out = $("explain-conv");
   out.hidden = false;
   try {
@@ -62,6 +76,7 @@ function lightWindow(d) {
 }
 
 export function showMeant(result) {
+  document.getElementById("cell-mark")?.remove(); // the maps were redrawn for a new picture
   $("seen-window").hidden = true;
   $("explain-conv").hidden = true;
   $("explain-loss").hidden = true;
