@@ -70,9 +70,11 @@ def test_click_a_feature_map_cell_and_pick_the_digit_you_meant(page, studio, tmp
 
     page.click("#lang-switch")
     page.wait_for_function("document.querySelector('[data-tab=draw]').textContent === '그리기'")
+    page.wait_for_load_state("networkidle")  # leaving with a request in flight would count as a failed one
     page.reload()  # the choice is remembered
     page.wait_for_function("document.querySelector('[data-tab=draw]').textContent === '그리기'")
     assert page.locator("#lang-switch").text_content() == "English"
+    page.wait_for_load_state("networkidle")
     page.goto(f"{studio}/?lang=en")
     page.wait_for_function("document.querySelector('[data-tab=draw]').textContent === 'Draw'")
     assert page.problems == []
