@@ -208,10 +208,12 @@ def _sections(run, ds, test, result, history, summary, pictures, lang="en") -> l
     topk = next(k for k in test if k.startswith("top") and k.endswith("_accuracy"))
     seconds = result.get("seconds")
     overview = H.cards([
-        ("test accuracy", f"{test['accuracy']:.2%}"), ("test loss", f"{test['loss']:.4f}"),
+        (t("report.test_accuracy", lang), f"{test['accuracy']:.2%}"),
+        (t("report.test_loss", lang), f"{test['loss']:.4f}"),
         (topk.replace("_", " "), f"{test[topk]:.2%}"), ("macro F1", f"{test['f1']:.4f}"),
-        ("parameters", f"{summary['total_params']:,}"), ("mult-adds per image", f"{summary['total_macs']:,}"),
-        ("epochs", str(len(history))), ("training time", f"{seconds:.1f} s" if seconds is not None else "unfinished"),
+        (t("report.params", lang), f"{summary['total_params']:,}"),
+        (t("report.macs", lang), f"{summary['total_macs']:,}"), (t("report.epochs", lang), str(len(history))),
+        (t("report.time", lang), f"{seconds:.1f} s" if seconds is not None else "unfinished"),
     ])
     rows = [("", "input", "", " x ".join(map(str, summary["input_shape"])), "", "", "")]
     rows += [(r["index"], r["type"], r["settings"], " x ".join(map(str, r["output_shape"])), ", ".join(r["arithmetic"]),
