@@ -10,6 +10,13 @@ cd "$(dirname "$0")/.."
 # package that asks for a newer one) would download several GB of CUDA packages instead.
 python3 -m pip install -q torch==2.13.0
 
+# A font with Hangul for pictures in Korean (`--lang ko`): matplotlib's DejaVu Sans has none.
+if ! fc-list :lang=ko family 2>/dev/null | grep -q .; then
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq fonts-nanum >/dev/null
+fi
+
 if [[ "${1:-}" == "--test" ]]; then
   if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"

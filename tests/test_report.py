@@ -47,7 +47,8 @@ def test_every_picture_is_a_png_of_the_declared_size(report):
     page = path.read_text()
     pictures = {m.group(1): m for m in IMG.finditer(page)}
     expected = {"curves.png", "confusion-matrix.png", "mistakes.png", "filters-layer-0.png", "probabilities.png",
-                *(f"feature-maps-{k}.png" for k in range(10))}
+                *(f"feature-maps-{k}.png" for k in range(10)),
+                "notes-padding.png", "notes-conv-step.png", "notes-activation.png"}
     assert set(pictures) == expected
     assert {p.name for p in path.parent.glob("*.png")} == expected
     for name, m in pictures.items():

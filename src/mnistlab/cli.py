@@ -75,6 +75,13 @@ def add_config_flags(p: argparse.ArgumentParser, training: bool = True) -> None:
         p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto = CUDA when present, else CPU")
 
 
+def add_lang_flag(p: argparse.ArgumentParser) -> None:
+    from mnistlab.i18n import LANGS, default_lang
+
+    p.add_argument("--lang", choices=LANGS, default=default_lang(),
+                   help="language of the output: en or ko (default from LANG/LC_ALL, else en)")
+
+
 def config_overrides(args) -> dict:
     """The flags and --set assignments as dotted config keys."""
     from mnistlab.config import parse_assignment
@@ -121,6 +128,7 @@ def resumed_config(args):
 
 def cmd_train(args) -> int:
     from mnistlab import distributed
+    from mnistlab.i18n import t
     from mnistlab.train import default_run_dir, fit
 
     if args.nproc:  # this same command again, under torchrun, as N data-parallel processes
@@ -138,10 +146,10 @@ def cmd_train(args) -> int:
         callbacks.append(TensorBoardLogger(out))
     progress = not (args.quiet or args.json_log)
     if progress and main_process:
-        print(f"run folder: {out}", flush=True)
-    result = fit(config, out, resume=resume, progress=progress, callbacks=callbacks)
+        print(t("train.run_folder", args.lang, path=out), flush=True)
+    result = fit(config, out, resume=resume, progress=progress, callbacks=callbacks, lang=args.lang)
     if args.quiet and main_process:
-        print(f"{out}: test accuracy {result['test_accuracy']:.4f}")
+        print(t("train.quiet_result", args.lang, path=out, accuracy=f"{result['test_accuracy']:.4f}"))
     return 0
 
 
@@ -162,6 +170,7 @@ def cmd_evaluate(args) -> int:
     from mnistlab.data import split_validation
     from mnistlab.device import select_device
     from mnistlab.evaluate import evaluate, format_evaluation
+    from mnistlab.i18n import t
     from mnistlab.runfolder import Run
 
     run = Run.open(args.run)
@@ -178,7 +187,8 @@ def cmd_evaluate(args) -> int:
     if args.json:
         print(json.dumps({"run": str(run.path), "dataset": ds.name, "split": args.split, **m}, indent=2))
     else:
-        print(format_evaluation(m, f"{run.name} on {ds.name} ({args.split} split)"))
+        print(format_evaluation(m, t("evaluate.title", args.lang, run=run.name, dataset=ds.name, split=args.split),
+                                args.lang))
     return 0
 
 
@@ -245,6 +255,7 @@ def cmd_code(args) -> int:
 
 def cmd_summary(args) -> int:
     from mnistlab.data import dataset_spec
+    from mnistlab.i18n import t
     from mnistlab.models import format_summary, summarize
     from mnistlab.runfolder import Run
 
@@ -261,7 +272,12 @@ def cmd_summary(args) -> int:
 
     with torch.device("meta"):  # shapes and counts only: even a 100,000-filter stack allocates nothing
         s = summarize(cfg.model, shape, n)
-    print(json.dumps(s, indent=2) if args.json else format_summary(s))
+    if args.json:
+        print(json.dumps(s, indent=2))
+    else:
+        tc = cfg.train
+        print(format_summary(s, args.lang))
+        print(t("summary.metrics", args.lang, metrics=", ".join(tc.metrics), loss=t(f"name.{tc.loss}", args.lang)))
     return 0
 
 
@@ -271,12 +287,61 @@ def cmd_report(args) -> int:
 
     run = Run.open(args.run)
     path = write_report(run.path, args.out, dataset=_dataset_for_run(run, args), images=args.image or (),
-                        device=args.device)
+                        device=args.device, lang=args.lang)
     print(f"wrote {path}")
     if args.open:
         import webbrowser
 
         webbrowser.open(path.resolve().as_uri())
+    return 0
+
+
+def _explain_image(run, args):
+    """The image `explain loss/conv` works on: uint8 [C, H, W], its true class (or None) and a caption."""
+    from mnistlab.i18n import t
+
+    if args.image:
+        return run.meta.to_input(args.image), None, t("loss.user_image", args.lang, image=args.image)
+    ds = _dataset_for_run(run, args)
+    if not 0 <= args.index < len(ds.test_labels):
+        raise MnistlabError(f"--index {args.index}: the test split of {ds.name} has images "
+                            f"0..{len(ds.test_labels) - 1}")
+    return (ds.test_images[args.index].numpy(), int(ds.test_labels[args.index]),
+            t("loss.test_image", args.lang, index=args.index, dataset=ds.name))
+
+
+def cmd_explain(args) -> int:
+    from mnistlab import explain as E
+    from mnistlab.i18n import t
+
+    if args.explain_command in ("padding", "strides"):
+        from mnistlab.files import write_bytes
+        from mnistlab.report.figures import render
+        from mnistlab.report.notes import padding_figure
+
+        d = E.explain_padding(args.size, args.kernel_size, args.strides)
+        out = Path(args.out or f"{args.explain_command}.png")
+        write_bytes(out, render(padding_figure(d, args.lang), out.name, "").png)
+        print(json.dumps({**d, "picture": str(out)}, indent=2) if args.json
+              else E.format_padding(d, args.lang) + "\n" + t("padding.wrote", args.lang, path=out))
+        return 0
+
+    from mnistlab.runfolder import Run
+
+    run = Run.open(args.run)
+    image, label, caption = _explain_image(run, args)
+    model = run.load_model("cpu")
+    if args.explain_command == "loss":
+        if args.label is not None:
+            if args.label not in run.classes:
+                raise MnistlabError(f"--label {args.label!r} is not a class of this run; "
+                                    f"its classes: {', '.join(run.classes)}")
+            label = run.classes.index(args.label)
+        d = E.explain_loss(model, image, label, run.classes, run.output, run.config.train.loss)
+        print(json.dumps(d, indent=2) if args.json else E.format_loss(d, args.lang, caption))
+    else:
+        d = E.explain_conv(model, run.config.model.layers, image, args.layer, E.parse_at(args.at), args.filter)
+        print(json.dumps(d, indent=2) if args.json else E.format_conv(d, args.lang, caption))
     return 0
 
 
@@ -419,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json-log", action="store_true", help="print every event as a JSON line (for machines)")
     p.add_argument("--tensorboard", action="store_true",
                    help="also log to RUN/tensorboard/ (needs: pip install \"mnistlab[tensorboard]\")")
+    add_lang_flag(p)
     p.add_argument("--nproc", type=int, metavar="N",
                    help="data-parallel training in N processes on this machine (runs torchrun; for several "
                         "machines use torchrun -m mnistlab train ... directly)")
@@ -427,6 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="loss, accuracy, top-k, per-class metrics, confusion matrix")
     p.add_argument("run", metavar="RUN")
     p.add_argument("--split", choices=["test", "val", "train"], default="test")
+    add_lang_flag(p)
     p.add_argument("--dataset", help="evaluate on another dataset with the same classes")
     p.add_argument("--data-dir", metavar="DIR")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -462,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(p, training=False)
     p.add_argument("--classes", type=int, metavar="N",
                    help="number of classes (without a RUN; default: the dataset's)")
+    add_lang_flag(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_summary)
 
@@ -471,10 +539,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", metavar="FILE", action="append",
                    help="show the feature maps of this image instead of one test image per class (repeatable)")
     p.add_argument("--open", action="store_true", help="open the report in the web browser")
+    add_lang_flag(p)
     p.add_argument("--dataset", help="evaluate on another dataset with the same classes")
     p.add_argument("--data-dir", metavar="DIR")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("explain", help="the notes' arithmetic on a run: one image's loss, one conv output, padding")
+    explain_sub = p.add_subparsers(dest="explain_command", required=True, metavar="SUBCOMMAND")
+    for name, text in (("loss", "logits -> softmax/sigmoid -> the loss of one image, with the numbers"),
+                       ("conv", "one output value of a conv layer: window x kernel + bias, then batchnorm/activation")):
+        q = explain_sub.add_parser(name, help=text)
+        q.add_argument("run", metavar="RUN")
+        if name == "conv":
+            q.add_argument("--layer", type=int, required=True,
+                           help="the conv layer's index (see `mnistlab summary RUN`)")
+            q.add_argument("--at", required=True, metavar="ROW,COL", help="the output position, e.g. 3,5")
+            q.add_argument("--filter", type=int, default=0, help="which filter (output channel), default 0")
+        else:
+            q.add_argument("--label", metavar="CLASS", help="the true class of --image (default: the network's answer)")
+        which = q.add_mutually_exclusive_group()
+        which.add_argument("--index", type=int, default=0, help="which test image (default 0)")
+        which.add_argument("--image", metavar="FILE", help="explain this PNG/JPG instead of a test image")
+        q.add_argument("--dataset", help="take the test image from another dataset with the same classes")
+        q.add_argument("--data-dir", metavar="DIR")
+        q.add_argument("--json", action="store_true")
+        add_lang_flag(q)
+        q.set_defaults(func=cmd_explain)
+    for name, k, s, n in (("padding", 3, 1, 7), ("strides", 3, 2, 8)):
+        q = explain_sub.add_parser(name, help="VALID against SAME padding: a picture and the formula (no run needed)")
+        q.add_argument("--kernel-size", type=int, default=k, metavar="K", help=f"default {k}")
+        q.add_argument("--strides", type=int, default=s, metavar="S", help=f"default {s}")
+        q.add_argument("--size", type=int, default=n, metavar="N", help=f"input size in pixels, default {n}")
+        q.add_argument("--out", metavar="FILE", help=f"PNG to write (default ./{name}.png)")
+        q.add_argument("--json", action="store_true")
+        add_lang_flag(q)
+        q.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("compare", help="the settings that differ between runs, their results and curves")
     p.add_argument("runs", metavar="RUN", nargs="+")

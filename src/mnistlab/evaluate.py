@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from mnistlab.config import TrainConfig
+from mnistlab.i18n import t
 
 EVAL_BATCH_SIZE = TrainConfig.eval_batch_size  # images per forward pass when judging (train.eval_batch_size)
 
@@ -92,22 +93,23 @@ def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
     return metrics_from_logits(predict_logits(model, images, batch_size), labels.cpu(), loss, classes)
 
 
-def format_evaluation(m: dict, title: str = "") -> str:
+def format_evaluation(m: dict, title: str = "", lang: str = "en") -> str:
     """Readable tables: headline numbers, per-class precision/recall/F1, confusion matrix."""
     topk = next(k for k in m if k.startswith("top") and k.endswith("_accuracy"))
     lines = [title] if title else []
-    lines.append(f"images: {m['count']}  loss: {m['loss']:.4f}  accuracy: {m['accuracy']:.4f}  "
-                 f"{topk.replace('_', ' ')}: {m[topk]:.4f}  macro F1: {m['f1']:.4f}")
+    lines.append(t("evaluate.headline", lang, count=m["count"], loss=f"{m['loss']:.4f}",
+                   accuracy=f"{m['accuracy']:.4f}", topk=topk.replace("_", " "), topk_value=f"{m[topk]:.4f}",
+                   f1=f"{m['f1']:.4f}"))
     width = max(8, *(len(r["class"]) for r in m["per_class"]))
     lines.append("")
-    lines.append(f"{'class':<{width}}  precision  recall      f1  support")
+    lines.append(f"{t('word.class', lang):<{width}}  {t('evaluate.columns', lang)}")
     for r in m["per_class"]:
         lines.append(f"{r['class']:<{width}}  {r['precision']:9.4f}  {r['recall']:6.4f}  {r['f1']:6.4f}  {r['support']:7d}")
     cm = m["confusion_matrix"]
     cell = max(4, len(str(max(max(row) for row in cm))) + 1)
     short = [c[:cell - 1] for c in (r["class"] for r in m["per_class"])]
     lines.append("")
-    lines.append("confusion matrix (rows: true class, columns: predicted)")
+    lines.append(t("evaluate.confusion", lang))
     lines.append(" " * width + "".join(f"{s:>{cell}}" for s in short))
     for name, row in zip((r["class"] for r in m["per_class"]), cm):
         lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}}" for v in row))

@@ -253,6 +253,23 @@ def dataset_spec(name: str, color: str = "grayscale", image_size: int = 28) -> t
     return (3 if color == "rgb" else 1, image_size, image_size), len(classes)
 
 
+# Runs seeded s and s+1 must never share an epoch's seed: a stride larger than any epoch count
+# keeps every (seed, epoch) pair distinct.
+_EPOCH_SEED_STRIDE = 1_000_003
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of epoch `epoch`'s random draws (shuffle, augmentation, dropout) in a run seeded `seed`."""
+    return seed * _EPOCH_SEED_STRIDE + epoch
+
+
+def epoch_order(n: int, seed: int, epoch: int, shuffle: bool = True) -> tuple[torch.Tensor, torch.Generator]:
+    """The order in which epoch `epoch` of a run seeded `seed` visits its `n` training images, and the
+    generator it was drawn from: the trainer and the report's "what shuffle changed" share this."""
+    generator = torch.Generator().manual_seed(epoch_seed(seed, epoch))
+    return (torch.randperm(n, generator=generator) if shuffle else torch.arange(n)), generator
+
+
 def split_validation(images: torch.Tensor, labels: torch.Tensor, size: int, seed: int = 0):
     """Hold out `size` random training samples (fixed `seed`) as validation.
 

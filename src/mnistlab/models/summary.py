@@ -6,7 +6,10 @@ is the arithmetic that built the model.
 
 from __future__ import annotations
 
+import unicodedata
+
 from mnistlab import config as C
+from mnistlab.i18n import t
 from mnistlab.models.build import LayerInfo, infer
 
 
@@ -34,25 +37,37 @@ def _shape(s) -> str:
     return " x ".join(map(str, s))
 
 
-def format_summary(summary: dict) -> str:
+def format_summary(summary: dict, lang: str = "en") -> str:
     """A plain-text table a learner can read: why each layer has the shape it has."""
-    rows = [("#", "layer", "output shape", "how the shape is computed", "params", "mult-adds")]
-    rows.append(("", "input", _shape(summary["input_shape"]), "", "", ""))
+    rows = [("#", t("summary.layer", lang), t("summary.output_shape", lang), t("summary.how", lang),
+             t("summary.params", lang), t("summary.macs", lang))]
+    rows.append(("", t("summary.input", lang), _shape(summary["input_shape"]), "", "", ""))
     for layer in summary["layers"]:
         rows.append((str(layer["index"]), layer["type"], _shape(layer["output_shape"]),
                      ", ".join(layer["arithmetic"]), f"{layer['params']:,}", f"{layer['macs']:,}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
-        lines.append("  ".join(c.rjust(w) if i >= 4 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+        lines.append("  ".join(_pad(c, w, right=i >= 4) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
-    lines.append("settings:")
+    lines.append(t("summary.settings", lang))
     for layer in summary["layers"]:
         if layer["settings"]:
             lines.append(f"  {layer['index']:>2} {layer['type']}: {layer['settings']}")
     lines.append("")
-    lines.append(f"head: {summary['output']}  total params: {summary['total_params']:,}  "
-                 f"mult-adds per image: {summary['total_macs']:,} ({summary['total_macs'] * 2 / 1e6:.1f} MFLOPs)")
+    lines.append(t("summary.total", lang, head=t(f"name.{summary['output']}", lang),
+                   params=f"{summary['total_params']:,}", macs=f"{summary['total_macs']:,}",
+                   mflops=f"{summary['total_macs'] * 2 / 1e6:.1f}"))
     return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives `text`: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    fill = " " * (width - _width(text))
+    return fill + text if right else text + fill

@@ -64,6 +64,10 @@ def section(anchor: str, title: str, *parts: str) -> str:
     return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>{"".join(parts)}</section>'
 
 
+def subheading(text: str) -> str:
+    return f"<h3>{escape(text)}</h3>"
+
+
 def paragraph(text: str, muted: bool = False) -> str:
     return f'<p{MUTED if muted else ""}>{escape(text)}</p>'
 
@@ -72,25 +76,28 @@ def pre(text: str) -> str:
     return f"<pre>{escape(text)}</pre>"
 
 
-def summary_table(summary: dict) -> str:
+def summary_table(summary: dict, lang: str = "en") -> str:
     """`models.summarize`'s data as a table: each layer's output shape and the arithmetic that gives it."""
+    from mnistlab.i18n import t
+
     rows = [("", "input", "", " x ".join(map(str, summary["input_shape"])), "", "", "")]
     rows += [(r["index"], r["type"], r["settings"], " x ".join(map(str, r["output_shape"])), ", ".join(r["arithmetic"]),
               f"{r['params']:,}", f"{r['macs']:,}") for r in summary["layers"]]
     rows.append(("", "total", "", "", "", f"{summary['total_params']:,}", f"{summary['total_macs']:,}"))
-    return table(["#", "layer", "settings", "output shape", "how the shape is computed", "params", "mult-adds"],
-                 rows, numeric=(5, 6))
+    return table(["#", t("summary.layer", lang), t("report.settings", lang), t("summary.output_shape", lang),
+                  t("summary.how", lang), t("summary.params", lang), t("summary.macs", lang)], rows, numeric=(5, 6))
 
 
 def details(summary: str, body: str) -> str:
     return f"<details><summary>{escape(summary)}</summary>{body}</details>"
 
 
-def page(title: str, subtitle: str, sections: list[tuple[str, str, str]]) -> str:
-    """`sections` are (anchor, title, html) triples; the page gets a table of contents from them."""
+def page(title: str, subtitle: str, sections: list[tuple[str, str, str]], lang: str = "en") -> str:
+    """`sections` are (anchor, title, html) triples; the page gets a table of contents from them. `lang`
+    is the page's language, for screen readers and the browser's choice of fonts."""
     nav = "".join(f'<a href="#{escape(a)}">{escape(t)}</a>' for a, t, _ in sections)
     # The empty data: icon stops browsers from requesting /favicon.ico next to a file:// page.
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f"<!DOCTYPE html>\n<html lang=\"{escape(lang)}\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<link rel="icon" href="data:,"><title>{escape(title)}</title><style>{CSS}</style></head><body>'
             f"<h1>{escape(title)}</h1><p{MUTED}>{escape(subtitle)}</p><nav>{nav}</nav>"

@@ -17,26 +17,30 @@ from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import metrics_from_logits, predict_logits, probabilities
 from mnistlab.files import write_bytes, write_text
+from mnistlab.i18n import t
 from mnistlab.mathtext import plain
 from mnistlab.models import LayerInfo, Network, layer, map_stages, summarize
 from mnistlab.report import figures as F
 from mnistlab.report import html as H
+from mnistlab.report.notes import SECTION as NOTES
+from mnistlab.report.notes import notes_section
 from mnistlab.runfolder import Run
 
 REPORT = "report.html"
 MISTAKES = 24  # images in the most-confident-mistakes grid
 SAMPLES = 10  # feature-map images: one per class, for at most this many classes
 OWN_PATTERNS = ("curves.png", "confusion-matrix.png", "mistakes.png", "probabilities.png", "filters-layer-*.png",
-                "feature-maps-*.png")
+                "feature-maps-*.png", "notes-*.png")
 
 
 def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset: Dataset | None = None,
                  images: list[str | Path] = (), samples: int = SAMPLES, device: str = "cpu",
-                 progress: bool = False) -> Path:
+                 progress: bool = False, lang: str = "en") -> Path:
     """Write RUN/report/report.html (or OUT/report.html) and its PNGs; returns the HTML file's path.
 
     `dataset` defaults to the run's own; `images` (user image files) replace the default feature-map
-    samples, the first test image of each class (of the first `samples` classes).
+    samples, the first test image of each class (of the first `samples` classes). `lang` ("en", "ko") is
+    the language of the section titles and of the notes' section.
     """
     run = Run.open(run_path)
     out = Path(out) if out is not None else run.path / "report"
@@ -68,11 +72,14 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
         pictures["mistakes"].append(mistakes)
     pictures["filters"] = _filters(model)
     pictures["maps"] = _feature_maps(model, run, sample_images, sample_labels, captions, notes)
+    pictures["notes"], notes_html = notes_section(run, model, ds, lang)
 
+    sections = [(anchor, t(f"report.section.{anchor}", lang), body)
+                for anchor, _, body in _sections(run, ds, test, result, history, summary, pictures, lang)]
     page = H.page(f"mnistlab report: {run.name}",
                   f"run folder {run.path} · dataset {ds.name}, {len(ds.test_labels):,} test images · "
                   f"{head} head · written from the run folder, test set evaluated afresh",
-                  _sections(run, ds, test, result, history, summary, pictures))
+                  sections + [(NOTES[0], t(NOTES[1], lang), notes_html)], lang)
     _write(out, [p for group in pictures.values() for p in group], page)
     return out / REPORT
 
@@ -202,16 +209,18 @@ def _feature_maps(model: Network, run: Run, images: np.ndarray, labels: list[int
     return pictures
 
 
-def _sections(run, ds, test, result, history, summary, pictures) -> list[tuple[str, str, str]]:
+def _sections(run, ds, test, result, history, summary, pictures, lang="en") -> list[tuple[str, str, str]]:
     topk = next(k for k in test if k.startswith("top") and k.endswith("_accuracy"))
     seconds = result.get("seconds")
     overview = H.cards([
-        ("test accuracy", f"{test['accuracy']:.2%}"), ("test loss", f"{test['loss']:.4f}"),
+        (t("report.test_accuracy", lang), f"{test['accuracy']:.2%}"),
+        (t("report.test_loss", lang), f"{test['loss']:.4f}"),
         (topk.replace("_", " "), f"{test[topk]:.2%}"), ("macro F1", f"{test['f1']:.4f}"),
-        ("parameters", f"{summary['total_params']:,}"), ("mult-adds per image", f"{summary['total_macs']:,}"),
-        ("epochs", str(len(history))), ("training time", f"{seconds:.1f} s" if seconds is not None else "unfinished"),
+        (t("report.params", lang), f"{summary['total_params']:,}"),
+        (t("report.macs", lang), f"{summary['total_macs']:,}"), (t("report.epochs", lang), str(len(history))),
+        (t("report.time", lang), f"{seconds:.1f} s" if seconds is not None else "unfinished"),
     ])
-    model_html = (H.summary_table(summary)
+    model_html = (H.summary_table(summary, lang)
                   + H.details("the resolved config (config.toml)", H.pre(run.config.to_toml())))
 
     target = run.config.train.target_accuracy

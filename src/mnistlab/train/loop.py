@@ -26,11 +26,11 @@ from pathlib import Path
 
 import torch
 
-from mnistlab import distributed
+from mnistlab import distributed, i18n
 from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
 from mnistlab.data.augment import augment
-from mnistlab.data.dataset import limit_training_set, pixel_stats, validation_count
+from mnistlab.data.dataset import epoch_order, epoch_seed, limit_training_set, pixel_stats, validation_count
 from mnistlab.device import autocast_dtype, select_device, threads
 from mnistlab.errors import MnistlabError, MnistlabWarning
 from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
@@ -47,17 +47,8 @@ Callback = Callable[[dict], None]  # receives every event dict; may raise StopTr
 RESUMABLE_KEYS = ("train.epochs", "data.data_dir", "train.device", "train.threads", "train.compile",
                   "train.eval_batch_size", "train.log_every")
 
-# Runs seeded s and s+1 must never share an epoch's seed: a stride larger than any epoch count
-# keeps every (seed, epoch) pair distinct.
-_EPOCH_SEED_STRIDE = 1_000_003
-
-
 class StopTraining(Exception):
     """Raised by a callback to end training after the current event (e.g. a web 'cancel')."""
-
-
-def epoch_seed(seed: int, epoch: int) -> int:
-    return seed * _EPOCH_SEED_STRIDE + epoch
 
 
 @dataclass
@@ -73,11 +64,12 @@ class TrainState:
 
 
 def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resume: bool = False,
-        progress: bool = True, callbacks: Iterable[Callback] = ()) -> dict:
+        progress: bool = True, callbacks: Iterable[Callback] = (), lang: str = "en") -> dict:
     """Train `config`, writing the run folder `out`; returns result.json's content.
 
     `dataset` skips loading (tests, sweeps); `resume=True` continues `out` from its checkpoint, with
     `config` equal to the run's own except for `RESUMABLE_KEYS` (e.g. more epochs extend the run).
+    `lang` is the language of the progress lines (see mnistlab.i18n).
     Under torchrun this is one of several data-parallel processes (see mnistlab.distributed).
     """
     # An explicit train.threads, or the count a resumed run started with (float sums depend on it), is
@@ -88,7 +80,7 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     # one writer per run folder: a second `train --out` of the same folder is refused while this one runs
     lock = locked(out) if distributed.from_env().is_main else contextlib.nullcontext()
     with lock, threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
-        t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks))
+        t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks), lang)
         stop_reason = None
         for epoch in range(t.state.epoch + 1, config.train.epochs + 1):
             stop_reason = t.run_epoch(epoch)
@@ -117,11 +109,12 @@ class Training:
     callbacks: list[Callback]
     progress: bool
     started: float  # perf_counter() when this process began preparing: the run's seconds include set-up
+    lang: str = "en"  # of the progress lines
 
     # -- prepare --------------------------------------------------------------------------------
     @classmethod
     def prepare(cls, config: Config, out: Path, dataset: Dataset | None, resume: bool, progress: bool,
-                callbacks: list[Callback]) -> Training:
+                callbacks: list[Callback], lang: str = "en") -> Training:
         started, tc, dc = time.perf_counter(), config.train, config.data
         ddp, device = distributed.setup(select_device(tc.device))  # a single process outside torchrun
         progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
@@ -161,7 +154,7 @@ class Training:
         # nothing measurable and keeps no 4x larger float copy (plus its per-epoch shuffle) in memory
         x = train_x.to(device).contiguous(memory_format=torch.channels_last)
         t = cls(config, run, ddp, device, model, train_model, optimizer, schedule, ds, (x, train_y.to(device)), val,
-                steps_per_epoch, state, callbacks if ddp.is_main else [], progress, started)
+                steps_per_epoch, state, callbacks if ddp.is_main else [], progress, started, lang)
         t.emit({"event": "start", "epochs": tc.epochs, "steps_per_epoch": steps_per_epoch, "train_size": len(train_x),
                 "validation_size": n_val, "params": params, "device": str(device), "resumed_from": state.epoch})
         return t
@@ -185,7 +178,7 @@ class Training:
         except StopTraining:
             stop_reason = stop_reason or "cancelled"
         if self.progress:
-            print(epoch_line(row), flush=True)
+            print(epoch_line(row, self.lang), flush=True)
         return self.ddp.from_main(stop_reason)  # rank 0 saw the validation accuracy and the callbacks
 
     def train_epoch(self, epoch: int) -> dict:
@@ -194,8 +187,7 @@ class Training:
         model, optimizer, schedule = self.train_model, self.optimizer, self.schedule
         x_all, y_all = self.train
         torch.manual_seed(epoch_seed(tc.seed, epoch))  # dropout
-        gen = torch.Generator().manual_seed(epoch_seed(tc.seed, epoch))  # shuffle + augmentation
-        order = torch.randperm(len(x_all), generator=gen) if tc.shuffle else torch.arange(len(x_all))
+        order, gen = epoch_order(len(x_all), tc.seed, epoch, tc.shuffle)  # gen goes on to draw augmentation
         # One shuffled copy per epoch, then contiguous slices: faster than gathering every batch (~10%).
         # It is uint8: a quarter of the memory traffic of shuffling floats.
         xs, ys = x_all[order.to(self.device)], y_all[order.to(self.device)]
@@ -204,7 +196,8 @@ class Training:
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), dtype=torch.long, device=self.device)
         lrs = [optimizer.param_groups[0]["lr"]]
-        bar = _progress(self.progress, self.steps_per_epoch, f"epoch {epoch}/{tc.epochs}")
+        desc = i18n.t("train.bar", self.lang, epoch=epoch, epochs=tc.epochs)
+        bar = _progress(self.progress, self.steps_per_epoch, desc)
         model.train()
         for step in range(self.steps_per_epoch):
             lo, hi = step * tc.batch_size, min((step + 1) * tc.batch_size, len(xs))
@@ -304,7 +297,7 @@ class Training:
         run.write_events(state.events)
         run.write_result(result)
         if self.progress:
-            print(result_line(result, "val_accuracy" if len(self.val[1]) else "accuracy"))
+            print(result_line(result, "val_accuracy" if len(self.val[1]) else "accuracy", self.lang))
         return result
 
     # -- events ---------------------------------------------------------------------------------
@@ -395,27 +388,30 @@ def _preprocess(dataset_name: str) -> str:
 
 
 # -- what the terminal shows -----------------------------------------------------------------------
-def epochs(n: int) -> str:
-    return f"{n} epoch{'' if n == 1 else 's'}"
+def epochs(n: int, lang: str = "en") -> str:
+    return i18n.t("train.epoch_one", lang) if n == 1 else i18n.t("train.epochs", lang, n=n)
 
 
-def result_line(r: dict, monitored: str) -> str:
-    ran = epochs(r["epochs_run"])
-    line = f"test accuracy {r['test_accuracy']:.4f}  test loss {r['test_loss']:.4f}  ({ran}, {r['seconds']:.1f} s)"
+def result_line(r: dict, monitored: str, lang: str = "en") -> str:
+    ran = epochs(r["epochs_run"], lang)
+    line = i18n.t("train.result", lang, accuracy=f"{r['test_accuracy']:.4f}", loss=f"{r['test_loss']:.4f}", ran=ran,
+             seconds=f"{r['seconds']:.1f}")
     if r["target_accuracy"] is not None:
         if r["target_reached"]:
-            line += (f"\ntarget {monitored} {r['target_accuracy']} reached at epoch {r['target_epoch']} "
-                     f"after {r['target_seconds']:.1f} s")
+            line += "\n" + i18n.t("train.target_reached", lang, metric=monitored, target=r["target_accuracy"],
+                             epoch=r["target_epoch"], seconds=f"{r['target_seconds']:.1f}")
         else:
-            line += f"\ntarget {monitored} {r['target_accuracy']} was NOT reached in {ran}"
+            line += "\n" + i18n.t("train.target_missed", lang, metric=monitored, target=r["target_accuracy"], ran=ran)
     return line
 
 
-def epoch_line(row: dict) -> str:
-    text = f"epoch {row['epoch']}: loss {row['loss']:.4f} accuracy {row['accuracy']:.4f}"
+def epoch_line(row: dict, lang: str = "en") -> str:
+    text = i18n.t("train.epoch_line", lang, epoch=row["epoch"], loss=f"{row['loss']:.4f}",
+                  accuracy=f"{row['accuracy']:.4f}")
     if "val_loss" in row:
-        text += f" | val_loss {row['val_loss']:.4f} val_accuracy {row['val_accuracy']:.4f}"
-    return text + f" | lr {lr_range(row)} | {row['seconds']:.1f} s"
+        text += i18n.t("train.epoch_val", lang, val_loss=f"{row['val_loss']:.4f}",
+                       val_accuracy=f"{row['val_accuracy']:.4f}")
+    return text + i18n.t("train.epoch_tail", lang, lr=lr_range(row), seconds=f"{row['seconds']:.1f}")
 
 
 def lr_range(row: dict) -> str:

@@ -40,6 +40,7 @@ from mnistlab.export.code import generate
 from mnistlab.models import LAYERS, format_summary, summarize
 from mnistlab.presets import PRESETS, preset
 from mnistlab.runfolder import Run, default_run_dir, is_run, weights_stamp
+from mnistlab.web.explain_api import add_explain_routes
 from mnistlab.web.guards import BODY_TIMEOUT, LOOPBACK_HOSTS, BodyTimeout, RequestGuard
 from mnistlab.web.inference import Predictor, UnknownRun, default_processes, run_path
 from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists
@@ -153,6 +154,8 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         data = await _image_bytes(request)
         body = await predictor.predict(name, data, features)  # JSON, encoded off the event loop: the hot path
         return Response(body, media_type="application/json")
+
+    add_explain_routes(app, runs_dir, default_run, _image_bytes)  # click-to-explain and the page's language
 
     # -- recipes and training ---------------------------------------------------------------------
     @app.get("/api/presets", tags=["train"])

@@ -3,6 +3,7 @@
 // At most one request is in flight: changes made meanwhile are sent as one when it returns, so the
 // answer follows the pen while drawing without queueing stale requests.
 
+import { explainCell, rememberImage, showMeant } from "./explain.js";
 import { Pad } from "./pad.js";
 import { bytes, el, pct, shape, state } from "./util.js";
 
@@ -30,7 +31,9 @@ async function request() {
     body.append("file", source);
   }
   const url = `/api/predict?run=${encodeURIComponent(state.run)}`;
-  const response = await fetch(url, { method: "POST", body, headers: source === "pad" ? { "Content-Type": "image/png" } : {} });
+  const headers = source === "pad" ? { "Content-Type": "image/png" } : {};
+  const response = await fetch(url, { method: "POST", body, headers });
+  rememberImage(body, headers);
   const result = await response.json().catch(() => ({ detail: `${response.status} ${response.statusText}` }));
   if (!response.ok) return failed(result.detail);
   if (source !== null) show(result);
@@ -98,6 +101,7 @@ function show(r) {
   renderBars(r);
   drawSeen(r.input);
   renderMaps(r.features);
+  showMeant(r);
 }
 
 function renderBars(r) {
@@ -148,6 +152,7 @@ function renderMaps(blocks) {
       el("span", { class: "mono" }, shape(b.shape)),
       el("span", { class: "muted small" }, b.settings));
     const block = el("div", { class: "map-block" }, head, canvas);
+    canvas.addEventListener("click", (e) => explainCell(e, canvas, first));
     paintMaps(canvas, b, width);
     return block;
   }));
@@ -181,6 +186,7 @@ function paintMaps(canvas, block, width) {
   }
   sheet.getContext("2d").putImageData(img, 0, 0);
   const dpr = window.devicePixelRatio || 1;
+  canvas.grid = { cols, count, tileW, tileH, gap, scale }; // for a click to find its cell (explain.js)
   const cssW = cols * (tileW + gap) - gap;
   const cssH = rows * (tileH + gap) - gap;
   canvas.style.width = `${cssW}px`;

@@ -1,6 +1,7 @@
 // Entry point: tabs (kept in the URL hash, so a reload stays put), then the three tabs' modules.
 
 import { initDraw } from "./draw.js";
+import { initLang } from "./explain.js";
 import { initRuns, loadRuns } from "./runs.js";
 import { initTrain } from "./train.js";
 import { state } from "./util.js";
@@ -32,6 +33,7 @@ state.addEventListener("refresh", () => {
 
 initRuns();
 initDraw();
+await initLang();
 showTab(location.hash.slice(1));
 await loadRuns();
 await initTrain();

@@ -1,0 +1,33 @@
+"""Messages in the learner's language: one catalogue per language (`en.py`, `ko.py`), one lookup.
+
+`t(key, lang, **values)` formats the catalogue string `key` of `lang` with `str.format`. The language is
+always passed in by the caller (a CLI flag, the studio page); `default_lang()` only reads LANG/LC_ALL for
+the CLI's default, so library code never depends on global state. The Korean catalogue uses the words of
+the classic Korean notes: 필터, 커널 사이즈, 스트라이드, 패딩, 활성화 함수, 에폭, 배치, 셔플, ...
+"""
+
+from __future__ import annotations
+
+import os
+
+from mnistlab.i18n import en, ko
+
+CATALOGUES: dict[str, dict[str, str]] = {"en": en.MESSAGES, "ko": ko.MESSAGES}
+LANGS = tuple(CATALOGUES)
+
+
+def t(key: str, lang: str = "en", **values) -> str:
+    """The message `key` in `lang` (English when that language lacks it), with `values` filled in."""
+    text = CATALOGUES.get(lang, en.MESSAGES).get(key) or en.MESSAGES[key]
+    return text.format(**values) if values else text
+
+
+def default_lang(environ=None) -> str:
+    """'ko' when LC_ALL (else LANG) names Korean, e.g. ko_KR.UTF-8; otherwise 'en'."""
+    environ = os.environ if environ is None else environ
+    value = environ.get("LC_ALL") or environ.get("LANG") or ""
+    code = value.split(".")[0].split("_")[0].lower()
+    return code if code in CATALOGUES else "en"
+
+
+__all__ = ["CATALOGUES", "LANGS", "default_lang", "t"]
