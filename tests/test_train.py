@@ -284,3 +284,25 @@ def test_resume_extends_a_run_honours_what_it_can_and_refuses_the_rest(tmp_path,
     run = Run.open(out)
     assert [r["epoch"] for r in run.metrics()] == [1, 2] and run.result()["epochs_run"] == 2
     assert run.config.train.epochs == 2  # config.toml says what ran
+
+
+def test_free_cores_leaves_out_what_other_programs_use(monkeypatch):
+    """train.threads = 0 trains with the cores other programs leave free: sharing a busy core stalls every
+    OpenMP thread (benchmarks/RESULTS.md: over 9x slower with one busy program on two cores)."""
+    from mnistlab import resources
+
+    monkeypatch.setattr(resources, "usable_cores", lambda: 4)
+    monkeypatch.setattr(resources.time, "sleep", lambda s: None)
+    ticks = resources.os.sysconf("SC_CLK_TCK") * 0.05  # one core's ticks over the sampling interval
+
+    def readings(busy, own):
+        values = iter([0, 0, busy, own])  # _cpu_busy, _own_cpu before; then after
+        monkeypatch.setattr(resources, "_cpu_busy", lambda: next(values))
+        monkeypatch.setattr(resources, "_own_cpu", lambda: next(values))
+
+    readings(busy=ticks, own=0)  # another program keeps one core busy
+    assert resources.free_cores() == 3
+    readings(busy=2 * ticks, own=2 * ticks)  # only this process is busy: everything is free for it
+    assert resources.free_cores() == 4
+    readings(busy=9 * ticks, own=0)  # an overloaded machine still gets one thread
+    assert resources.free_cores() == 1

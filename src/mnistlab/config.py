@@ -183,7 +183,7 @@ class TrainConfig:
     # torch.compile the training step: pays for its compile time on a GPU; on a 2-core CPU it is slower
     # for a run this short, so auto compiles on CUDA only.
     compile: Literal["auto", "always", "never"] = "auto"
-    threads: int = field(default=0, metadata=_range(0))  # CPU threads; 0 = one per core
+    threads: int = field(default=0, metadata=_range(0))  # CPU threads; 0 = one per core that is free at the start
     eval_batch_size: int = field(default=1000, metadata=_range(1))
     log_every: int = field(default=50, metadata=_range(1))  # steps between progress events
 

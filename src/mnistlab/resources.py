@@ -10,6 +10,7 @@ and `check_threads` a thread count above the cores this process may use.
 from __future__ import annotations
 
 import os
+import time
 
 from mnistlab.errors import MnistlabError
 
@@ -27,6 +28,42 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
+
+
+def free_cores(interval: float = 0.05) -> int:
+    """The usable cores that other programs leave free right now: all of them, less the CPU time others
+    used over `interval` seconds (from /proc/stat, this process's own use taken out), rounded.
+
+    Why: PyTorch's OpenMP threads spin at every parallel region while they wait for each other, so a
+    thread that has to share its core with another busy program stalls all of them: with one busy
+    program on a 2-core machine, 2 threads trained 16x slower than 1 (benchmarks/RESULTS.md)."""
+    cores = usable_cores()
+    if cores == 1:
+        return 1
+    try:
+        busy0, own0 = _cpu_busy(), _own_cpu()
+        time.sleep(interval)
+        busy1, own1 = _cpu_busy(), _own_cpu()
+    except (OSError, ValueError, IndexError):  # no /proc (not Linux): assume the machine is ours
+        return cores
+    ticks = os.sysconf("SC_CLK_TCK") * interval  # one busy core's ticks over the interval
+    others = max(0.0, (busy1 - busy0) - (own1 - own0)) / ticks
+    return max(1, min(cores, round(cores - others)))
+
+
+def _cpu_busy() -> int:
+    """Ticks all cores spent running something (user, nice, system, irq, softirq, steal) since boot."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()[1:]  # the "cpu" line: user nice system idle iowait irq softirq steal
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return user + nice + system + irq + softirq + steal
+
+
+def _own_cpu() -> int:
+    """Ticks this process has run (user + system, all its threads)."""
+    with open("/proc/self/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
 
 
 def available_memory() -> int | None:

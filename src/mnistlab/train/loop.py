@@ -35,7 +35,7 @@ from mnistlab.device import autocast_dtype, select_device, threads
 from mnistlab.errors import MnistlabError, MnistlabWarning
 from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
 from mnistlab.models import build_model
-from mnistlab.resources import check_memory, check_threads, usable_cores
+from mnistlab.resources import check_memory, check_threads, free_cores, usable_cores
 from mnistlab.runfolder import CHECKPOINT, META, RESULT, WEIGHTS, Run, RunMeta, locked, step_position
 from mnistlab.train.checkpoint import load_checkpoint, save_checkpoint
 from mnistlab.train.optim import make_optimizer, make_schedule
@@ -72,11 +72,13 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     `lang` is the language of the progress lines (see mnistlab.i18n).
     Under torchrun this is one of several data-parallel processes (see mnistlab.distributed).
     """
-    # An explicit train.threads, or the count a resumed run started with (float sums depend on it), is
-    # used while training and the caller's setting restored afterwards.
+    # The CPU threads to train with: an explicit train.threads; else the count a resumed run started with
+    # (float sums depend on it); else one per core that other programs leave free (threads that share a
+    # busy core stall each other). Used while training; the caller's setting is restored afterwards.
     if config.train.threads:
         check_threads(config.train.threads)
-    wanted = config.train.threads or min(_recorded_threads(out) if resume else 0, usable_cores())
+    recorded = min(_recorded_threads(out), usable_cores()) if resume else 0
+    wanted = config.train.threads or recorded or (free_cores() if not distributed.from_env().enabled else 0)
     # one writer per run folder: a second `train --out` of the same folder is refused while this one runs
     lock = locked(out) if distributed.from_env().is_main else contextlib.nullcontext()
     with lock, threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
