@@ -45,14 +45,15 @@ def test_run_folder_is_complete_and_self_describing(tiny_run):
 
 
 def test_same_seed_gives_identical_metrics_and_weights(tmp_path, tiny_dataset):
-    cfg = tiny_config(epochs=1)
+    # the same seed and the same thread count (float sums depend on it; threads = 0 follows the free cores)
+    cfg = tiny_config(epochs=1, threads=1)
     a = fit(cfg, tmp_path / "a", dataset=tiny_dataset, progress=False)
     b = fit(cfg, tmp_path / "b", dataset=tiny_dataset, progress=False)
     assert Run.open(tmp_path / "a").metrics()[0]["loss"] == Run.open(tmp_path / "b").metrics()[0]["loss"]
     assert a["test_loss"] == b["test_loss"]
     wa, wb = load_file(tmp_path / "a" / "model.safetensors"), load_file(tmp_path / "b" / "model.safetensors")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
-    c = fit(tiny_config(epochs=1, seed=1), tmp_path / "c", dataset=tiny_dataset, progress=False)
+    c = fit(tiny_config(epochs=1, seed=1, threads=1), tmp_path / "c", dataset=tiny_dataset, progress=False)
     assert c["test_loss"] != a["test_loss"]
 
 
@@ -67,7 +68,7 @@ KILL_SCRIPT = textwrap.dedent("""
         if event["event"] == "step" and event["epoch"] == 2 and event["step"] >= 10:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    cfg = tiny_config(epochs=3, log_every=5, optimizer="adam", schedule="one_cycle")
+    cfg = tiny_config(epochs=3, log_every=5, optimizer="adam", schedule="one_cycle", threads=int(sys.argv[3]))
     cfg = cfg.replace(**{{"model.layers": [*cfg.to_dict()["model"]["layers"][:3], {{"type": "dropout", "rate": 0.3}},
                                          cfg.to_dict()["model"]["layers"][3]]}})
     fit(cfg, sys.argv[1], dataset=make_dataset(), progress=False,
@@ -75,11 +76,11 @@ KILL_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_resume_after_a_real_kill_is_bitwise_identical(tmp_path, tiny_dataset):
+def test_resume_after_a_real_kill_is_bitwise_identical(tmp_path, tiny_dataset, monkeypatch):
     script = tmp_path / "train.py"
     script.write_text(KILL_SCRIPT.format(tests=str(REPO / "tests")))
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    killed = subprocess.run([sys.executable, str(script), str(tmp_path / "k"), "kill"], env=env)
+    killed = subprocess.run([sys.executable, str(script), str(tmp_path / "k"), "kill", "0"], env=env)  # auto threads
     assert killed.returncode == -signal.SIGKILL
     assert not (tmp_path / "k" / "result.json").exists()
     assert [r["epoch"] for r in Run.open(tmp_path / "k").metrics()] == [1]  # epoch 2 died half-way
@@ -87,12 +88,17 @@ def test_resume_after_a_real_kill_is_bitwise_identical(tmp_path, tiny_dataset):
     run = Run.open(tmp_path / "k")  # resume in this process from the files alone...
     # ...whose thread count differs from the run's (the order of float sums depends on it, and other code
     # in a process may have changed it): the resume must train with the count the run started with.
-    assert run.meta.threads == torch.get_num_threads()
-    with threads(max(1, run.meta.threads - 1) if run.meta.threads > 1 else 2):
+    assert run.meta.threads >= 1 and run.config.train.threads == 0  # chosen from the free cores, and recorded
+    other = 1 if run.meta.threads > 1 else 2
+    from mnistlab.train import loop
+
+    monkeypatch.setattr(loop, "free_cores", lambda: other)  # and the machine is busier (or quieter) now
+    with threads(other):
         caller = torch.get_num_threads()
         fit(run.config, tmp_path / "k", dataset=tiny_dataset, resume=True, progress=False)
         assert torch.get_num_threads() == caller  # and leave the caller's setting as it was
-    full = subprocess.run([sys.executable, str(script), str(tmp_path / "u"), "full"], env=env)
+    # the uninterrupted run, with the thread count the killed run chose (the machine's load may differ now)
+    full = subprocess.run([sys.executable, str(script), str(tmp_path / "u"), "full", str(run.meta.threads)], env=env)
     assert full.returncode == 0
 
     wk, wu = load_file(tmp_path / "k" / "model.safetensors"), load_file(tmp_path / "u" / "model.safetensors")
