@@ -88,7 +88,7 @@ function show(r) {
   const best = r.top[0];
   $("answer-note").classList.remove("error-text");
   $("head-badge").textContent = r.head;
-  $("head-note").textContent = r.head_note;
+  $("head-note").textContent = state.messages?.[`studio.head_note.${r.head}`] ? tr(`studio.head_note.${r.head}`) : r.head_note;
   if (r.blank) {
     const note = r.note || tr("studio.not_digit");
     showMessage(tr("studio.not_digit_tail", { note: `${note[0].toUpperCase()}${note.slice(1)}` }));

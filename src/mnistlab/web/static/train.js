@@ -192,7 +192,7 @@ function attach(j) {
   $("cancel").disabled = false;
   $("start").disabled = true;
   setStatus(tr("studio.status.starting"), "running");
-  $("train-line").textContent = `run ${j.run}: loading the data…`;
+  $("train-line").textContent = tr("studio.line_loading", { run: j.run });
   $("progress-bar").style.width = "0%";
   redraw();
   const events = new EventSource(`/api/train/${j.id}/events`);
@@ -220,8 +220,8 @@ function onStart(e) {
   progress.spe = e.steps_per_epoch;
   progress.epochs = e.epochs;
   setStatus(tr("studio.status.training"), "running");
-  $("train-line").textContent = `run ${job.run}: ${int(e.train_size)} training images, ${int(e.validation_size)} held out ` +
-    `for validation, ${int(e.params)} params, on ${e.device}`;
+  $("train-line").textContent = tr("studio.line_start", { run: job.run, train: int(e.train_size),
+    val: int(e.validation_size), params: int(e.params), device: e.device });
   state.refresh();
 }
 
@@ -230,8 +230,9 @@ function onStep(e) {
   progress.step.loss.push([x, e.loss]);
   progress.step.acc.push([x, e.accuracy]);
   $("progress-bar").style.width = `${(100 * x) / progress.epochs}%`;
-  $("train-line").textContent = `run ${job.run} · epoch ${e.epoch}/${progress.epochs} · step ${e.step}/${progress.spe} · ` +
-    `loss ${e.loss.toFixed(4)} · accuracy ${pct(e.accuracy, 2)}${job.cancel_requested ? " · cancelling…" : ""}`;
+  $("train-line").textContent = tr("studio.line_step", { run: job.run, epoch: e.epoch, epochs: progress.epochs,
+    step: e.step, steps: progress.spe, loss: e.loss.toFixed(4), accuracy: pct(e.accuracy, 2) }) +
+    (job.cancel_requested ? tr("studio.line_cancelling") : "");
   redraw();
 }
 
@@ -242,9 +243,9 @@ function onEpoch(e) {
     progress.val.loss.push([e.epoch, e.val_loss]);
     progress.val.acc.push([e.epoch, e.val_accuracy]);
   }
-  const val = e.val_accuracy !== undefined ? ` · val_accuracy ${pct(e.val_accuracy, 2)}` : "";
-  $("train-line").textContent = `run ${job.run} · epoch ${e.epoch}/${progress.epochs} done in ${seconds(e.seconds)} · ` +
-    `loss ${e.loss.toFixed(4)}${val}`;
+  const val = e.val_accuracy !== undefined ? tr("studio.line_val", { accuracy: pct(e.val_accuracy, 2) }) : "";
+  $("train-line").textContent = tr("studio.line_epoch", { run: job.run, epoch: e.epoch, epochs: progress.epochs,
+    time: seconds(e.seconds), loss: e.loss.toFixed(4) }) + val;
   redraw();
   state.refresh();
 }
@@ -260,7 +261,7 @@ function onDone(e) {
   const box = $("train-result");
   box.hidden = false;
   if (e.status === "failed") {
-    $("train-line").textContent = `run ${job.run} failed`;  // not left on "loading the data…"
+    $("train-line").textContent = tr("studio.line_failed", { run: job.run });  // not left on "loading the data…"
     box.replaceChildren(el("p", { class: "error-text" }, e.error));
   } else {
     const stats = r

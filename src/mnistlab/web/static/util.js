@@ -41,8 +41,8 @@ export const shape = (s) => s.join(" × ");
 
 export function seconds(s) {
   if (s === null || s === undefined) return "–";
-  if (s < 60) return `${s.toFixed(1)} s`;
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  if (s < 60) return tr("studio.seconds", { s: s.toFixed(1) });
+  return tr("studio.minutes", { m: Math.floor(s / 60), s: Math.round(s % 60) });
 }
 
 /** base64 -> Uint8Array (the API sends images and feature maps as base64 uint8). */
