@@ -91,3 +91,17 @@ def test_training_and_evaluation_lines_in_korean():
          "per_class": [{"class": c, "precision": 0.5, "recall": 1.0, "f1": 0.6, "support": 1} for c in "ab"]}
     text = format_evaluation(m, "", "ko")
     assert "정확도" in text and "혼동 행렬" in text
+
+
+def test_every_studio_string_the_page_asks_for_is_in_the_catalogue():
+    """index.html's data-i18n(-title) keys and the scripts' tr("...") keys all have messages (else the page
+    would show the bare key)."""
+    import re
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parents[1] / "src" / "mnistlab" / "web" / "static"
+    keys = set(re.findall(r'data-i18n(?:-title)?="([^"]+)"', (static / "index.html").read_text()))
+    for script in static.glob("*.js"):
+        keys |= set(re.findall(r'\btr\("([^"]+)"', script.read_text()))
+    assert len(keys) > 60
+    assert sorted(k for k in keys if k not in CATALOGUES["en"]) == []

@@ -45,3 +45,19 @@ def test_notebook_runs_top_to_bottom(shared_mnist, tmp_path, monkeypatch):
     assert "the same as the default recipe: True" in printed
     assert "the network reads: 7" in printed
     assert (tmp_path / "runs").is_dir()
+
+
+def test_korean_notebook_is_the_english_one_with_korean_text():
+    """examples/quickstart.ko.ipynb: the same code cells (the report in Korean), committed without outputs,
+    its markdown in Korean with the notes' terms. Not run here: it would train the same two runs again."""
+    en = json.loads(NOTEBOOK.read_text())
+    ko = json.loads((REPO / "examples" / "quickstart.ko.ipynb").read_text())
+    code = [["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"] for nb in (en, ko)]
+    assert [s.replace('ml.report(run, dataset=mnist)', 'ml.report(run, dataset=mnist, lang="ko")') for s in code[0]] \
+        == code[1]
+    assert all(c["outputs"] == [] and c["execution_count"] is None for c in ko["cells"] if c["cell_type"] == "code")
+    assert [c["cell_type"] for c in en["cells"]] == [c["cell_type"] for c in ko["cells"]]
+    text = "".join("".join(c["source"]) for c in ko["cells"] if c["cell_type"] == "markdown")
+    for term in ("필터", "커널 사이즈", "스트라이드", "패딩", "활성화 함수", "에폭", "배치", "셔플", "소프트맥스",
+                 "시그모이드", "교차 엔트로피"):
+        assert term in text, term

@@ -208,3 +208,21 @@ def test_mistakes_are_called_digits_only_on_mnist(tiny_dataset):
     assert "digits" not in _mistakes(fashion, logits, probs, list(ds.classes), "softmax").caption
     mnist = dataclasses.replace(ds, name="mnist")
     assert "ambiguous digits" in _mistakes(mnist, logits, probs, list(ds.classes), "softmax").caption
+
+
+def test_korean_report_has_korean_captions_and_no_english_ones(tiny_run, tiny_dataset, tmp_path):
+    from html import escape
+
+    from mnistlab.i18n import t
+
+    page = write_report(tiny_run, tmp_path / "ko", dataset=with_mistakes(tiny_dataset), samples=3,
+                        lang="ko").read_text()
+    assert escape(t("report.curves_caption", "ko", while_training=t("report.while", "ko"),
+                    bce=t("report.curves_end", "ko"))).split("(")[0] in page
+    for key in ("report.cm_caption", "report.filters_first", "report.maps_caption", "report.per_epoch",
+                "report.config", "report.col.precision"):
+        assert escape(t(key, "ko")) in page, key
+        assert f">{escape(t(key, 'en'))}<" not in page, key  # "precision" may be in the config's text
+    for english in ("Train loss and accuracy are running means", "most sure of its answer", "status: ",
+                    "test images, accuracy", "What the model outputs", "written from the run folder"):
+        assert english not in page, english

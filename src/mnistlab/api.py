@@ -318,15 +318,15 @@ def plot_feature_maps(run: RunLike, image) -> Figure:
 
 
 def report(run: RunLike, out: str | Path | None = None, *, dataset: Dataset | None = None,
-           images: Iterable[str | Path] = (), device: str = "cpu") -> Path:
+           images: Iterable[str | Path] = (), device: str = "cpu", lang: str = "en") -> Path:
     """Write the run's HTML report (RUN/report/report.html, or OUT/report.html) and return its path:
     curves, per-class metrics, confusion matrix, mistakes, filters and feature maps (`images`: files whose
-    feature maps to show instead of one test image per class)."""
+    feature maps to show instead of one test image per class; `lang`: "en" or "ko", the page's language)."""
     from mnistlab.report import write_report
 
     run = _run(run)
     return write_report(run.path, out, dataset=_dataset(run, dataset) if dataset is not None else None,
-                        images=list(images), device=device)
+                        images=list(images), device=device, lang=lang)
 
 
 @dataclass(frozen=True, repr=False)

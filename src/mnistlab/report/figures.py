@@ -20,6 +20,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from mnistlab.i18n import t
 from mnistlab.mathtext import plain
 
 DPI = 100
@@ -75,8 +76,8 @@ LOSS_NAMES = {"cross_entropy": "cross-entropy", "binary_cross_entropy": "binary 
 BCE_NOTE = "binary cross-entropy is summed over the classes' yes/no questions, so it is not on cross-entropy's scale"
 
 
-def loss_name(loss: str) -> str:
-    return LOSS_NAMES.get(loss, loss)
+def loss_name(loss: str, lang: str = "en") -> str:
+    return t(f"fig.{loss}", lang) if loss in LOSS_NAMES else loss
 
 
 def log_y(ax) -> None:
@@ -92,16 +93,16 @@ def log_y(ax) -> None:
     ax.yaxis.set_minor_formatter(FuncFormatter(two_and_five))
 
 
-def epoch_axis(ax, first: float, last: float) -> None:
+def epoch_axis(ax, first: float, last: float, lang: str = "en") -> None:
     """An x axis of epochs from `first` to `last` with whole-epoch ticks only, even when it holds one epoch."""
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(t("fig.epoch", lang))
     ax.set_xlim(first, last)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
 
 
 def curves_figure(history: list[dict], steps: list[dict] = (), target: float | None = None,
                   target_epoch: int | None = None, monitored: str = "val_accuracy",
-                  loss: str = "cross_entropy") -> Figure:
+                  loss: str = "cross_entropy", lang: str = "en") -> Figure:
     """Loss and accuracy (train vs validation) and the learning rate, against epochs.
 
     `steps` are the run's logged step events with `x` in fractional epochs: with them the training curves
@@ -112,7 +113,7 @@ def curves_figure(history: list[dict], steps: list[dict] = (), target: float | N
     ax_loss, ax_acc, ax_lr = fig.subplots(1, 3)
     epochs = [r["epoch"] for r in history]
     has_val = any(r.get("val_accuracy") is not None for r in history)
-    for ax, key, label in ((ax_loss, "loss", loss_name(loss)), (ax_acc, "accuracy", "accuracy")):
+    for ax, key, label in ((ax_loss, "loss", loss_name(loss, lang)), (ax_acc, "accuracy", t("fig.accuracy", lang))):
         if steps:  # the running mean restarts each epoch: a gap (NaN) between epochs, not a joining line
             xs, ys = [], []
             for prev, e in zip([None, *steps], steps):
@@ -122,36 +123,36 @@ def curves_figure(history: list[dict], steps: list[dict] = (), target: float | N
                 xs.append(e["x"])
                 ys.append(e[key])
             ax.plot(xs, ys, "-", color=TRAIN, alpha=0.45, lw=1.2,
-                    label="train: running mean within the epoch, per logged step")
-        ax.plot(epochs, [r[key] for r in history], "o", color=TRAIN, label="train: whole epoch")
+                    label=t("fig.train_steps", lang))
+        ax.plot(epochs, [r[key] for r in history], "o", color=TRAIN, label=t("fig.train_epoch", lang))
         if has_val:
-            ax.plot(epochs, [r.get(f"val_{key}") for r in history], "o-", color=VAL, label="validation")
+            ax.plot(epochs, [r.get(f"val_{key}") for r in history], "o-", color=VAL, label=t("fig.validation", lang))
         ax.set_ylabel(label)
-        ax.set_title(f"{key}: train vs validation", fontsize=10)
+        ax.set_title(t("fig.vs", lang, name=t(f"fig.{key}", lang)), fontsize=10)
     log_y(ax_loss)
-    ax_loss.set_ylabel(f"{loss_name(loss)} (log scale)")
+    ax_loss.set_ylabel(t("fig.log_scale", lang, name=loss_name(loss, lang)))
     if target is not None:
-        ax_acc.axhline(target, color=TARGET, ls=":", label=f"target {target:g}")
+        ax_acc.axhline(target, color=TARGET, ls=":", label=t("fig.target", lang, target=f"{target:g}"))
         lo, hi = ax_acc.get_ylim()  # axhline does not autoscale: keep an unreached target in view
         ax_acc.set_ylim(min(lo, target - 0.05 * (hi - lo)), max(hi, target + 0.05 * (hi - lo)))
     if target_epoch is not None:
         for ax in (ax_loss, ax_acc):
             ax.axvline(target_epoch, color=TARGET, ls="--", lw=1)
-        ax_acc.annotate(f"target {monitored.replace('_', ' ')}\nreached at epoch {target_epoch}",
+        ax_acc.annotate(t("fig.target_reached", lang, metric=t(f"fig.metric.{monitored}", lang), epoch=target_epoch),
                         (target_epoch, 0.5), xycoords=("data", "axes fraction"), xytext=(6, 0),
                         textcoords="offset points", color=TARGET, fontsize=9, va="center")
     if steps:
         ax_lr.plot([e["x"] for e in steps], [e["learning_rate"] for e in steps], "-", color="#555")
-        ax_lr.set_title("learning rate, per logged step", fontsize=10)
+        ax_lr.set_title(t("fig.lr_steps", lang), fontsize=10)
     else:
         ax_lr.plot(epochs, [r["learning_rate"] for r in history], "o-", color="#555")
-        ax_lr.set_title("learning rate at the end of each epoch", fontsize=10)
-    ax_lr.set_ylabel("learning rate")
+        ax_lr.set_title(t("fig.lr_epochs", lang), fontsize=10)
+    ax_lr.set_ylabel(t("fig.lr", lang))
     ax_lr.set_ylim(bottom=0)  # a constant rate would otherwise be zoomed into noise
     ax_lr.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     for ax in (ax_loss, ax_acc, ax_lr):
         ax.grid(alpha=0.3)
-        epoch_axis(ax, 0 if steps else min(epochs, default=1) - 0.5, max(epochs, default=1) + 0.1)
+        epoch_axis(ax, 0 if steps else min(epochs, default=1) - 0.5, max(epochs, default=1) + 0.1, lang)
     # one legend for both panels, under them, where it covers no point
     fig.legend(*ax_acc.get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9, frameon=False)
     return fig
@@ -162,7 +163,7 @@ def curves_figure(history: list[dict], steps: list[dict] = (), target: float | N
 # ----------------------------------------------------------------------------------------------
 
 
-def confusion_figure(cm, classes: list[str], title: str = "confusion matrix") -> Figure:
+def confusion_figure(cm, classes: list[str], title: str = "confusion matrix", lang: str = "en") -> Figure:
     """Counts of [true, predicted]; a log colour scale so that the few mistakes show beside the diagonal."""
     cm = np.asarray(cm)
     n = len(classes)
@@ -181,16 +182,16 @@ def confusion_figure(cm, classes: list[str], title: str = "confusion matrix") ->
     ax.set_xticks(range(n), labels, rotation=45 if max(map(len, labels)) > 2 else 0, ha="right" if
                   max(map(len, labels)) > 2 else "center", fontsize=9)
     ax.set_yticks(range(n), labels, fontsize=9)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
+    ax.set_xlabel(t("fig.predicted_class", lang))
+    ax.set_ylabel(t("fig.true_class", lang))
     ax.set_title(title, fontsize=11)
-    bar = fig.colorbar(im, ax=ax, shrink=0.8, label="test images (log scale; blank = 0)")
+    bar = fig.colorbar(im, ax=ax, shrink=0.8, label=t("fig.cm_bar", lang))
     bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     return fig
 
 
 def mistakes_figure(images: np.ndarray, true: list[str], pred: list[str], prob: list[float], total: int,
-                    count: int, head: str, cols: int = 8, scale: float = 0.045) -> Figure:
+                    count: int, head: str, cols: int = 8, scale: float = 0.045, lang: str = "en") -> Figure:
     """A grid of the test images the model got wrong with the highest probability for its wrong answer.
     One image holds the whole grid, with room above each tile for its two-line label."""
     n, channels, h, w = images.shape
@@ -206,9 +207,8 @@ def mistakes_figure(images: np.ndarray, true: list[str], pred: list[str], prob: 
     w_in, h_in = grid.shape[1] * scale, grid.shape[0] * scale
     fig = Figure(figsize=(w_in + 2 * pad, h_in + title_h + pad), dpi=DPI)
     width, height = fig.get_size_inches()
-    word = "probability" if head == "softmax" else "sigmoid output"
-    fig.suptitle(f"The {n} most confident of {total:,} mistakes on {count:,} test images\n"
-                 f"(true class, predicted class, {word} of the prediction)", fontsize=10, y=1 - 0.08 / height,
+    word = t("fig.probability" if head == "softmax" else "fig.sigmoid_output", lang)
+    fig.suptitle(t("fig.mistakes_title", lang, n=n, total=f"{total:,}", count=f"{count:,}", word=word), fontsize=10, y=1 - 0.08 / height,
                  va="top")
     ax = fig.add_axes((pad / width, pad / height, w_in / width, h_in / height))
     if channels == 1:
@@ -218,7 +218,7 @@ def mistakes_figure(images: np.ndarray, true: list[str], pred: list[str], prob: 
     for k in range(n):
         r, c = divmod(k, cols)
         ax.text(c * (w + gap_x) + w / 2 - 0.5, r * (h + gap_y) + gap_y - 1.5,
-                f"true {_short(true[k], 12)}\npred {_short(pred[k], 12)} {prob[k]:.1%}", ha="center", va="bottom",
+                t("fig.mistake_tile", lang, true=_short(true[k], 12), pred=_short(pred[k], 12), p=f"{prob[k]:.1%}"), ha="center", va="bottom",
                 fontsize=8, color=WRONG, linespacing=1.15)
     ax.axis("off")
     return fig
@@ -240,7 +240,7 @@ def _mosaic(tiles: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
     return out
 
 
-def filters_figure(weight: np.ndarray, title: str, limit: int = 64) -> Figure:
+def filters_figure(weight: np.ndarray, title: str, limit: int = 64, lang: str = "en") -> Figure:
     """A conv layer's kernels [filters, in_channels, kh, kw].
 
     On one grayscale (or RGB) input each kernel is a small picture of the pattern it responds to. Deeper
@@ -256,11 +256,11 @@ def filters_figure(weight: np.ndarray, title: str, limit: int = 64) -> Figure:
         fig = Figure(figsize=(max(cols * cell + 1.6, 6.0), rows * cell * kh / kw + 1.2), dpi=DPI,
                      layout="constrained")
         ax = fig.subplots()
-        more = f" (first {len(shown)} of {filters})" if filters > len(shown) else ""
+        more = t("fig.filters_more", lang, shown=len(shown), filters=filters) if filters > len(shown) else ""
         if channels == 1:
             vmax = float(np.abs(shown).max()) or 1.0
             im = ax.imshow(_mosaic(shown[:, 0], cols), cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
-            fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="weight (red +, blue -)")
+            fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label=t("fig.weight_bar", lang))
         else:  # RGB kernels: each scaled to 0..1 around mid-grey = 0
             rgb = shown.transpose(0, 2, 3, 1)
             scale = np.abs(rgb).reshape(len(rgb), -1).max(1).clip(min=1e-12)[:, None, None, None]
@@ -269,7 +269,7 @@ def filters_figure(weight: np.ndarray, title: str, limit: int = 64) -> Figure:
         for k in range(len(shown)):
             r, c = divmod(k, cols)
             ax.text(c * (kw + 1) + kw / 2 - 0.5, r * (kh + 1) - 0.55, str(k), ha="center", va="bottom", fontsize=7)
-        fig.suptitle(f"{title}: {filters} kernels of {kh}x{kw}{more}, numbered as the feature maps", fontsize=10)
+        fig.suptitle(t("fig.filters_title", lang, title=title, filters=filters, kh=kh, kw=kw, more=more), fontsize=10)
         ax.axis("off")
         return fig
 
@@ -278,25 +278,25 @@ def filters_figure(weight: np.ndarray, title: str, limit: int = 64) -> Figure:
     fig = Figure(figsize=(12, height), dpi=DPI, layout="constrained")
     ax_map, ax_bar = fig.subplots(1, 2, width_ratios=[3, 1], sharey=True)
     im = ax_map.imshow(norms, cmap="viridis", aspect="auto", interpolation="nearest")
-    ax_map.set_xlabel("input channel (a feature map of the layer before)")
-    ax_map.set_ylabel("filter")
-    ax_map.set_title(f"{title}: how strongly each of {filters} filters reads each of {channels} input channels",
+    ax_map.set_xlabel(t("fig.input_channel", lang))
+    ax_map.set_ylabel(t("fig.filter", lang))
+    ax_map.set_title(t("fig.filters_reads", lang, title=title, filters=filters, channels=channels),
                      fontsize=10)
-    fig.colorbar(im, ax=ax_map, shrink=0.9, label=f"L2 norm of the {kh}x{kw} kernel slice")
+    fig.colorbar(im, ax=ax_map, shrink=0.9, label=t("fig.slice_norm", lang, kh=kh, kw=kw))
     ax_bar.barh(range(filters), np.sqrt((weight ** 2).sum((1, 2, 3))), color="#4c72b0", height=0.8)
-    ax_bar.set_xlabel("L2 norm of the whole kernel")
-    ax_bar.set_title("size of each filter", fontsize=10)
+    ax_bar.set_xlabel(t("fig.kernel_norm", lang))
+    ax_bar.set_title(t("fig.filter_size", lang), fontsize=10)
     ax_bar.grid(axis="x", alpha=0.3)
     return fig
 
 
 def feature_maps_figure(image: np.ndarray, stages: list[tuple[str, np.ndarray]], title: str,
-                        budget: int = 240, scale: float = 0.042, max_maps: int = 16) -> Figure:
+                        budget: int = 240, scale: float = 0.042, max_maps: int = 16, lang: str = "en") -> Figure:
     """The input and each stage's maps [C, h, w], all at the same scale (`scale` inches per map pixel), so
     that what strides and pooling do to the map size is seen, not only read. Each row shows as many maps
     as fit in `budget` pixels (at most `max_maps`), each scaled to its own range."""
     shape = " x ".join(map(str, image.shape))
-    rows = [(f"input  ->  {shape}", np.asarray(image, dtype=np.float64) / 255.0, True)]
+    rows = [(t("fig.input_row", lang, shape=shape), np.asarray(image, dtype=np.float64) / 255.0, True)]
     rows += [(label, maps, False) for label, maps in stages]
     gap, text_h, top_h, pad = 0.16, 0.24, 0.45, 0.12  # inches: above a row, its title, the figure title, margin
     layout = []
@@ -304,9 +304,9 @@ def feature_maps_figure(image: np.ndarray, stages: list[tuple[str, np.ndarray]],
         channels, h, w = maps.shape
         per_row = 1 if is_input else max(1, min(channels, max_maps, (budget + 1) // (w + 1)))
         if per_row < channels:
-            label += f"   [first {per_row} of {channels} maps]"
+            label += t("fig.first_maps", lang, n=per_row, channels=channels)
         layout.append((label, maps, is_input, per_row, (per_row * (w + 1) - 1) * scale, h * scale))
-    text_w = 0.07 * max(len(label) for label, *_ in layout)  # inches a 9-pt row title needs, roughly
+    text_w = 0.07 * max(len(label) + sum(ord(ch) > 0x2e80 for ch in label) for label, *_ in layout)  # Hangul: 2 wide  # inches a 9-pt row title needs, roughly
     width_in = max(max(w for *_, w, _ in layout), text_w, 6.0) + 2 * pad
     height_in = top_h + sum(gap + text_h + h for *_, h in layout) + pad
     fig = Figure(figsize=(width_in, height_in), dpi=DPI)
@@ -333,7 +333,7 @@ def feature_maps_figure(image: np.ndarray, stages: list[tuple[str, np.ndarray]],
 
 
 def probabilities_figure(images: np.ndarray, probs: np.ndarray, classes: list[str], head: str,
-                         captions: list[str], labels: list[int | None]) -> Figure:
+                         captions: list[str], labels: list[int | None], lang: str = "en") -> Figure:
     """Each sample image beside the head's per-class output: softmax bars sum to 1, sigmoid bars are
     independent yes/no probabilities (their sum is printed, to show it need not be 1)."""
     n, k = len(images), len(classes)
@@ -342,11 +342,10 @@ def probabilities_figure(images: np.ndarray, probs: np.ndarray, classes: list[st
     long_names = max(map(len, classes)) > 2
     row_h = 1.9 if long_names else 1.55
     width = 6.5 * pairs
-    note = ("softmax head: the classes compete, so each image's bars sum to 1" if head == "softmax" else
-            "sigmoid head: each bar is its own yes/no probability in 0..1; the bars need not sum to 1")
-    key = "(green: predicted and right, red: predicted and wrong, grey: the rest; the true class is in bold)"
+    note = t("fig.softmax_note" if head == "softmax" else "fig.sigmoid_note", lang)
+    key = t("fig.colour_key", lang)
     # wrapped to the figure's width (about 12 characters of 10-pt text an inch), so it is never cut off
-    title = "\n".join(textwrap.fill(line, int(width * 12)) for line in (note, key))
+    title = "\n".join(textwrap.fill(line, int(width * (7 if lang == "ko" else 12))) for line in (note, key))  # Hangul is wider
     title_h = 0.41 + 0.17 * (title.count("\n") + 1)  # inches: the title's lines and the gap under them
     height = rows * row_h + title_h + 0.05
     fig = Figure(figsize=(width, height), dpi=DPI)
@@ -373,8 +372,8 @@ def probabilities_figure(images: np.ndarray, probs: np.ndarray, classes: list[st
                       ha="right" if long_names else "center")
         if labels[i] is not None:  # the true class's name in bold, to find it when the model is wrong
             ax.get_xticklabels()[labels[i]].set_fontweight("bold")
-        ax.set_ylabel("probability", fontsize=8)
+        ax.set_ylabel(t("fig.probability", lang), fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
         ax.grid(axis="y", alpha=0.3)
-        ax.set_title(f"sum = {p.sum():.2f}", loc="right", fontsize=8, pad=2)
+        ax.set_title(t("fig.sum", lang, sum=f"{p.sum():.2f}"), loc="right", fontsize=8, pad=2)
     return fig

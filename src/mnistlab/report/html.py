@@ -80,10 +80,10 @@ def summary_table(summary: dict, lang: str = "en") -> str:
     """`models.summarize`'s data as a table: each layer's output shape and the arithmetic that gives it."""
     from mnistlab.i18n import t
 
-    rows = [("", "input", "", " x ".join(map(str, summary["input_shape"])), "", "", "")]
+    rows = [("", t("summary.input", lang), "", " x ".join(map(str, summary["input_shape"])), "", "", "")]
     rows += [(r["index"], r["type"], r["settings"], " x ".join(map(str, r["output_shape"])), ", ".join(r["arithmetic"]),
               f"{r['params']:,}", f"{r['macs']:,}") for r in summary["layers"]]
-    rows.append(("", "total", "", "", "", f"{summary['total_params']:,}", f"{summary['total_macs']:,}"))
+    rows.append(("", t("report.total", lang), "", "", "", f"{summary['total_params']:,}", f"{summary['total_macs']:,}"))
     return table(["#", t("summary.layer", lang), t("report.settings", lang), t("summary.output_shape", lang),
                   t("summary.how", lang), t("summary.params", lang), t("summary.macs", lang)], rows, numeric=(5, 6))
 

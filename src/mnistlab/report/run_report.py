@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import torch
 
@@ -17,7 +18,8 @@ from mnistlab.device import select_device
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import metrics_from_logits, predict_logits, probabilities
 from mnistlab.files import write_bytes, write_text
-from mnistlab.i18n import t
+from mnistlab.i18n import CATALOGUES, t
+from mnistlab.i18n.fonts import font_rc
 from mnistlab.mathtext import plain
 from mnistlab.models import LayerInfo, Network, layer, map_stages, summarize
 from mnistlab.report import figures as F
@@ -40,8 +42,14 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
 
     `dataset` defaults to the run's own; `images` (user image files) replace the default feature-map
     samples, the first test image of each class (of the first `samples` classes). `lang` ("en", "ko") is
-    the language of the section titles and of the notes' section.
+    the language of the page's texts and of its pictures (with a Hangul font for Korean).
     """
+    with matplotlib.rc_context(font_rc(lang)):  # tick labels are made when drawn: the font must hold until then
+        return _write_report(run_path, out, dataset=dataset, images=images, samples=samples, device=device,
+                             progress=progress, lang=lang)
+
+
+def _write_report(run_path, out, *, dataset, images, samples, device, progress, lang) -> Path:
     run = Run.open(run_path)
     out = Path(out) if out is not None else run.path / "report"
     ds = dataset or load_dataset(run.config.data.dataset, run.config.data.data_dir, color=run.config.data.color,
@@ -52,7 +60,7 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
     classes, head = run.classes, run.output
     tc = run.config.train
 
-    sample_images, sample_labels, captions, notes = _samples(run, ds, images, samples)  # first: a bad --image fails now
+    sample_images, sample_labels, captions, notes = _samples(run, ds, images, samples, lang)  # first: a bad --image fails now
     logits = predict_logits(model, ds.test_images, tc.eval_batch_size)
     test = metrics_from_logits(logits, ds.test_labels, tc.loss, classes)
     probs = probabilities(logits, head)
@@ -61,30 +69,29 @@ def write_report(run_path: str | Path, out: str | Path | None = None, *, dataset
     pictures: dict[str, list[F.Picture]] = {"training": [], "test": [], "mistakes": [], "filters": [], "maps": []}
     history, result = run.metrics(), run.result() or {}
     if history:
-        pictures["training"].append(_curves(run, history, result))
+        pictures["training"].append(_curves(run, history, result, lang))
     pictures["test"].append(F.render(
-        F.confusion_figure(test["confusion_matrix"], classes, f"{run.name} on {ds.name}: test confusion matrix"),
-        "confusion-matrix.png", "confusion matrix",
-        "Rows are the true class, columns the class the model chose; the diagonal is what it got right. "
-        "The colour scale is logarithmic so that single mistakes are visible beside thousands of right answers."))
-    mistakes = _mistakes(ds, logits, probs, classes, head)
+        F.confusion_figure(test["confusion_matrix"], classes, t("report.cm_title", lang, run=run.name, dataset=ds.name),
+                           lang),
+        "confusion-matrix.png", t("report.cm_alt", lang), t("report.cm_caption", lang)))
+    mistakes = _mistakes(ds, logits, probs, classes, head, lang)
     if mistakes:
         pictures["mistakes"].append(mistakes)
-    pictures["filters"] = _filters(model)
-    pictures["maps"] = _feature_maps(model, run, sample_images, sample_labels, captions, notes)
+    pictures["filters"] = _filters(model, lang)
+    pictures["maps"] = _feature_maps(model, run, sample_images, sample_labels, captions, notes, lang)
     pictures["notes"], notes_html = notes_section(run, model, ds, lang)
 
     sections = [(anchor, t(f"report.section.{anchor}", lang), body)
                 for anchor, _, body in _sections(run, ds, test, result, history, summary, pictures, lang)]
-    page = H.page(f"mnistlab report: {run.name}",
-                  f"run folder {run.path} · dataset {ds.name}, {len(ds.test_labels):,} test images · "
-                  f"{head} head · written from the run folder, test set evaluated afresh",
+    page = H.page(t("report.title", lang, run=run.name),
+                  t("report.subtitle", lang, path=run.path, dataset=ds.name, count=f"{len(ds.test_labels):,}",
+                    head=t(f"name.{head}", lang)),
                   sections + [(NOTES[0], t(NOTES[1], lang), notes_html)], lang)
     _write(out, [p for group in pictures.values() for p in group], page)
     return out / REPORT
 
 
-def _samples(run: Run, ds: Dataset, images, limit: int) -> tuple[np.ndarray, list[int | None], list[str], list]:
+def _samples(run: Run, ds: Dataset, images, limit: int, lang: str = "en") -> tuple[np.ndarray, list[int | None], list[str], list]:
     """The images whose feature maps are shown: the user's files, else the first test image of each class;
     and for each, why it is no digit at all (blank, or a dot), else None."""
     if images:
@@ -96,10 +103,10 @@ def _samples(run: Run, ds: Dataset, images, limit: int) -> tuple[np.ndarray, lis
     if not picks:
         raise MnistlabError(f"the test split of {ds.name} is empty; pass --image FILE to see feature maps")
     return (ds.test_images[picks].numpy(), [int(labels[i]) for i in picks],
-            [f"test #{i}, true {run.classes[labels[i]]}" for i in picks], [None] * len(picks))
+            [t("report.sample", lang, index=i, name=run.classes[labels[i]]) for i in picks], [None] * len(picks))
 
 
-def curves(run: Run, history: list[dict], result: dict) -> F.Figure:
+def curves(run: Run, history: list[dict], result: dict, lang: str = "en") -> F.Figure:
     """The run's loss, accuracy and learning-rate curves, with its target and when it was reached."""
     steps = run.steps()  # every logged step, at its place in fractional epochs (0 = the start of training)
     target = run.config.train.target_accuracy
@@ -107,24 +114,21 @@ def curves(run: Run, history: list[dict], result: dict) -> F.Figure:
     target_epoch = result.get("target_epoch")
     if target is not None and target_epoch is None:  # an unfinished run has no result.json yet
         target_epoch = next((r["epoch"] for r in history if (r.get(monitored) or 0) >= target), None)
-    return F.curves_figure(history, steps, target, target_epoch, monitored, run.config.train.loss)
+    return F.curves_figure(history, steps, target, target_epoch, monitored, run.config.train.loss, lang)
 
 
-def _curves(run: Run, history: list[dict], result: dict) -> F.Picture:
-    fig, loss = curves(run, history, result), run.config.train.loss
+def _curves(run: Run, history: list[dict], result: dict, lang: str = "en") -> F.Picture:
+    fig, loss = curves(run, history, result, lang), run.config.train.loss
     kinds = {layer.type for layer in run.config.model.layers}
-    modes = [what for kind, what in (("dropout", "dropout on"), ("batchnorm", "batch norm on each batch's statistics"))
-             if kind in kinds]
-    while_training = f"{', '.join(modes)}, while the weights still move" if modes else "while the weights still move"
-    caption = (f"Train loss and accuracy are running means within each epoch, drawn at every logged step "
-               f"({while_training}); validation is measured at the end of each epoch, on images never trained on. "
-               "The loss axis is logarithmic, so the first steps and the last fit in one view"
-               + (f"; {F.BCE_NOTE}. " if loss == "binary_cross_entropy" else ". ")
-               + "A validation curve that turns up while the training curve keeps falling is overfitting.")
-    return F.render(fig, "curves.png", "training curves", caption)
+    modes = [t(f"report.mode_{kind}", lang) for kind in ("dropout", "batchnorm") if kind in kinds]
+    while_training = t("report.while_modes", lang, modes=", ".join(modes)) if modes else t("report.while", lang)
+    bce = (t("report.curves_bce", lang, note=t("fig.bce_note", lang)) if loss == "binary_cross_entropy"
+           else t("report.curves_end", lang))
+    caption = t("report.curves_caption", lang, while_training=while_training, bce=bce)
+    return F.render(fig, "curves.png", t("report.curves_alt", lang), caption)
 
 
-def _mistakes(ds, logits, probs, classes, head) -> F.Picture | None:
+def _mistakes(ds, logits, probs, classes, head, lang: str = "en") -> F.Picture | None:
     pred = logits.argmax(1)
     wrong = torch.nonzero(pred != ds.test_labels).flatten()
     if len(wrong) == 0:
@@ -133,35 +137,30 @@ def _mistakes(ds, logits, probs, classes, head) -> F.Picture | None:
     top = wrong[confidence.argsort(descending=True)[:MISTAKES]]
     fig = F.mistakes_figure(ds.test_images[top].numpy(), [classes[int(ds.test_labels[i])] for i in top],
                             [classes[int(pred[i])] for i in top], probs[top, pred[top]].tolist(),
-                            len(wrong), len(ds.test_labels), head)
-    return F.render(fig, "mistakes.png", "most confident mistakes",
-                    "Test images the model got wrong while most sure of its answer. Some are mislabelled or "
-                    f"ambiguous {'digits' if ds.name == 'mnist' else 'images'}; the rest show what the model has "
-                    "not learned yet.")
+                            len(wrong), len(ds.test_labels), head, lang=lang)
+    return F.render(fig, "mistakes.png", t("report.mistakes_alt", lang),
+                    t("report.mistakes_caption", lang,
+                      kind=t("report.digits" if ds.name == "mnist" else "report.images", lang)))
 
 
-def _filters(model: Network) -> list[F.Picture]:
+def _filters(model: Network, lang: str = "en") -> list[F.Picture]:
     pictures, explained = [], set()  # each kind of picture is explained once, under its first instance
     for info, module in zip(model.infos, model.layers):
         if info.type != "conv2d":
             continue
         conv = next(m for m in module.modules() if isinstance(m, torch.nn.Conv2d))
         weight = conv.weight.detach().float().cpu().numpy()
-        fig = F.filters_figure(weight, f"layer {info.index} conv2d")
+        fig = F.filters_figure(weight, t("fig.layer_conv", lang, index=info.index), lang=lang)
         first = weight.shape[1] in (1, 3)
-        caption = ("Each kernel is the pattern its filter responds to: the weights slide over the image and "
-                   "the output is large where the picture looks like the kernel (red = positive weight)."
-                   if first else
-                   "A deeper filter has one small kernel per input channel, too many to draw; the left panel "
-                   "shows how much each filter listens to each feature map of the layer before, the right one "
-                   "the filter's overall size (filters near 0 contribute little).")
+        caption = t("report.filters_first" if first else "report.filters_deeper", lang)
         caption = "" if first in explained else caption
         explained.add(first)
-        pictures.append(F.render(fig, f"filters-layer-{info.index}.png", f"layer {info.index} filters", caption))
+        pictures.append(F.render(fig, f"filters-layer-{info.index}.png", t("report.filters_alt", lang, index=info.index), caption))
     return pictures
 
 
-def feature_stages(infos: list[LayerInfo], specs, outputs: list[torch.Tensor]) -> list[tuple[str, torch.Tensor]]:
+def feature_stages(infos: list[LayerInfo], specs, outputs: list[torch.Tensor],
+                   lang: str = "en") -> list[tuple[str, torch.Tensor]]:
     """(row title, output [N, C, h, w]) for each conv and pooling layer, given `network.features(x)`.
     A conv's maps are taken after the batchnorm/activation layers right behind it: what the next layer sees."""
     stages = []
@@ -172,40 +171,39 @@ def feature_stages(infos: list[LayerInfo], specs, outputs: list[torch.Tensor]) -
         shape = " x ".join(map(str, info.output_shape))
         arith = ", ".join(info.arithmetic)
         settings = ", ".join(layer(info.type).words(specs[i]))  # the registry's one-line description
-        stages.append((f"layer {i} {info.type}{extra} ({settings})  ->  {shape}   since {arith}",
+        stages.append((t("fig.stage", lang, index=i, type=info.type, extra=extra, settings=settings, shape=shape,
+                         arith=arith),
                        outputs[j]))
     return stages
 
 
 @torch.inference_mode()
-def sample_maps(model: Network, specs, images: np.ndarray) -> tuple[list[tuple[str, np.ndarray]], torch.Tensor]:
+def sample_maps(model: Network, specs, images: np.ndarray, lang: str = "en") -> tuple[list[tuple[str, np.ndarray]], torch.Tensor]:
     """Feature-map stages for uint8 images [N, C, H, W] and the network's logits for them."""
     device = next(model.parameters()).device
     outputs = model.features(torch.from_numpy(np.ascontiguousarray(images)).to(device).float().div_(255))
-    stages = [(label, maps.float().cpu().numpy()) for label, maps in feature_stages(model.infos, specs, outputs)]
+    stages = [(label, maps.float().cpu().numpy()) for label, maps in feature_stages(model.infos, specs, outputs, lang)]
     return stages, outputs[-1].float().cpu()
 
 
 def _feature_maps(model: Network, run: Run, images: np.ndarray, labels: list[int | None],
-                  captions: list[str], notes: list | None = None) -> list[F.Picture]:
-    stages, logits = sample_maps(model, run.config.model.layers, images)
+                  captions: list[str], notes: list | None = None, lang: str = "en") -> list[F.Picture]:
+    stages, logits = sample_maps(model, run.config.model.layers, images, lang)
     probs = probabilities(logits, run.output)
     pictures = []
     for k in range(len(images)):
         best = int(probs[k].argmax())
-        verdict = notes[k] if notes and notes[k] else f"predicted {run.classes[best]} ({probs[k, best]:.1%})"
+        verdict = notes[k] if notes and notes[k] else t("report.predicted", lang, name=run.classes[best],
+                                                                  p=f"{probs[k, best]:.1%}")
         fig = F.feature_maps_figure(images[k], [(label, maps[k]) for label, maps in stages],
-                                    plain(f"{captions[k]}  ->  {verdict}"))
+                                    plain(f"{captions[k]}  ->  {verdict}"), lang=lang)
         pictures.append(F.render(  # one caption says how to read them all
-            fig, f"feature-maps-{k}.png", f"feature maps of {captions[k]}",
-            "" if k else "Each row is a layer's output, drawn at the same scale as the input so that strides and "
-            "pooling visibly shrink it; each map is scaled to its own range (bright = strong response, an all-dark "
-            "map is a filter this image does not excite)." + (" The same holds for every image below." if len(images) > 1 else "")))
+            fig, f"feature-maps-{k}.png", t("report.maps_alt", lang, caption=captions[k]),
+            "" if k else t("report.maps_caption", lang) + (t("report.maps_caption_more", lang) if len(images) > 1 else "")))
     fig = F.probabilities_figure(images, probs.numpy(), run.classes, run.output,
-                                 [plain(c if len(c) <= 22 else c[:21] + "…") for c in captions], labels)
-    pictures.append(F.render(fig, "probabilities.png", "the head's output",
-                             "What the model outputs for each sample image after its "
-                             f"{run.output} head."))
+                                 [plain(c if len(c) <= 22 else c[:21] + "…") for c in captions], labels, lang)
+    pictures.append(F.render(fig, "probabilities.png", t("report.probs_alt", lang),
+                             t("report.probs_caption", lang, head=t(f"name.{run.output}", lang))))
     return pictures
 
 
@@ -215,35 +213,38 @@ def _sections(run, ds, test, result, history, summary, pictures, lang="en") -> l
     overview = H.cards([
         (t("report.test_accuracy", lang), f"{test['accuracy']:.2%}"),
         (t("report.test_loss", lang), f"{test['loss']:.4f}"),
-        (topk.replace("_", " "), f"{test[topk]:.2%}"), ("macro F1", f"{test['f1']:.4f}"),
+        (t("report.topk", lang, k=topk[3:-len("_accuracy")]), f"{test[topk]:.2%}"),
+        (t("report.macro_f1", lang), f"{test['f1']:.4f}"),
         (t("report.params", lang), f"{summary['total_params']:,}"),
         (t("report.macs", lang), f"{summary['total_macs']:,}"), (t("report.epochs", lang), str(len(history))),
-        (t("report.time", lang), f"{seconds:.1f} s" if seconds is not None else "unfinished"),
+        (t("report.time", lang), f"{seconds:.1f} s" if seconds is not None else t("report.unfinished", lang)),
     ])
     model_html = (H.summary_table(summary, lang)
-                  + H.details("the resolved config (config.toml)", H.pre(run.config.to_toml())))
+                  + H.details(t("report.config", lang), H.pre(run.config.to_toml())))
 
     target = run.config.train.target_accuracy
-    status = result.get("status", "not finished (no result.json)")
+    status = result.get("status")
+    status = (t(f"report.status.{status}", lang) if f"report.status.{status}" in CATALOGUES["en"] else status
+              if status else t("report.status.none", lang))
     if target is not None:
-        status += (f"; target {target:g} reached at epoch {result['target_epoch']}" if result.get("target_reached")
-                   else f"; target {target:g} not reached")
+        status += (t("report.target_reached", lang, target=f"{target:g}", epoch=result["target_epoch"])
+                   if result.get("target_reached") else t("report.target_missed", lang, target=f"{target:g}"))
     epoch_rows = [(r["epoch"], *(_num(r.get(k)) for k in ("loss", "accuracy", "val_loss", "val_accuracy")),
                    f"{r['learning_rate']:.3g}", f"{r['seconds']:.1f}") for r in history]
-    training = (H.paragraph(f"status: {status}")
+    training = (H.paragraph(t("report.status", lang, status=status))
                 + "".join(H.picture(p) for p in pictures["training"])
-                + (H.details("per-epoch numbers (metrics.csv)", H.table(
-                    ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning rate", "seconds"],
-                    epoch_rows, numeric=range(7))) if history else H.paragraph("no epoch finished yet", True)))
+                + (H.details(t("report.per_epoch", lang), H.table(
+                    [t(f"report.col.{c}", lang) for c in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+                                                            "learning_rate", "seconds")],
+                    epoch_rows, numeric=range(7))) if history else H.paragraph(t("report.no_epoch", lang), True)))
 
-    per_class = H.table(["class", "precision", "recall", "F1", "test images"],
+    per_class = H.table([t(f"report.col.{c}", lang) for c in ("class", "precision", "recall", "f1", "support")],
                         [(r["class"], f"{r['precision']:.4f}", f"{r['recall']:.4f}", f"{r['f1']:.4f}", r["support"])
                          for r in test["per_class"]], numeric=range(1, 5))
-    tests = (H.paragraph(f"{test['count']:,} test images, accuracy {test['accuracy']:.4f}, loss {test['loss']:.4f}. "
-                         "Precision: of the images called this class, the share that are; recall: of the images of "
-                         "this class, the share found.") + per_class + "".join(H.picture(p) for p in pictures["test"]))
-    mistakes = "".join(H.picture(p) for p in pictures["mistakes"]) or H.paragraph("no test image was misclassified")
-    filters = "".join(H.picture(p) for p in pictures["filters"]) or H.paragraph("this model has no conv2d layer")
+    tests = (H.paragraph(t("report.test_text", lang, count=f"{test['count']:,}", accuracy=f"{test['accuracy']:.4f}",
+                           loss=f"{test['loss']:.4f}")) + per_class + "".join(H.picture(p) for p in pictures["test"]))
+    mistakes = "".join(H.picture(p) for p in pictures["mistakes"]) or H.paragraph(t("report.no_mistakes", lang))
+    filters = "".join(H.picture(p) for p in pictures["filters"]) or H.paragraph(t("report.no_conv", lang))
     maps = "".join(H.picture(p) for p in pictures["maps"])
     return [("overview", "Overview", overview), ("model", "Model", model_html), ("training", "Training", training),
             ("test", "Test results", tests), ("mistakes", "Mistakes", mistakes),

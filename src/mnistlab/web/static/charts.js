@@ -2,6 +2,8 @@
 // A series is {color, points: [[x, y], ...], dots?, width?}; x is in epochs (fractional for steps).
 // The legend is HTML beside the canvas (one for a pair of charts), so it is never cramped.
 
+import { tr } from "./util.js";
+
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", sans-serif';
 const GRID = "#e7e9f0";
 const TEXT = "#6b7280";
@@ -24,7 +26,7 @@ function label(v, percent) {
 }
 
 /** Draw `series` into `canvas`. Options: xMax (at least), yMin/yMax (fixed ends), percent (y as %). */
-export function lineChart(canvas, series, { xMax = 1, yMin, yMax, percent = false, empty = "no data yet" } = {}) {
+export function lineChart(canvas, series, { xMax = 1, yMin, yMax, percent = false, empty = tr("studio.no_data") } = {}) {
   const dpr = window.devicePixelRatio || 1;
   const width = canvas.clientWidth || 300;
   const height = canvas.clientHeight || 180;
@@ -69,7 +71,7 @@ export function lineChart(canvas, series, { xMax = 1, yMin, yMax, percent = fals
     if (!Number.isInteger(t) && xHi > 2) continue;
     c.fillText(String(t), X(t), box.b + 8);
   }
-  c.fillText("epoch", (box.l + box.r) / 2, box.b + 22);
+  c.fillText(tr("studio.chart_epoch"), (box.l + box.r) / 2, box.b + 22);
 
   if (!points.length) {
     const w = c.measureText(empty).width + 16;

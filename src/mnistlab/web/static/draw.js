@@ -5,7 +5,7 @@
 
 import { explainCell, rememberImage, showMeant } from "./explain.js";
 import { Pad } from "./pad.js";
-import { bytes, el, pct, shape, state } from "./util.js";
+import { bytes, el, pct, shape, state, tr } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 const pad = new Pad($("pad"));
@@ -23,7 +23,7 @@ const LUT = Array.from({ length: 256 }, (_, i) => {
 });
 
 async function request() {
-  if (!state.run) return showMessage("No trained run to draw against yet: train one in the Train tab.");
+  if (!state.run) return showMessage(tr("studio.no_run"));
   let body;
   if (source === "pad") body = await (await pad.png()).arrayBuffer();
   else {
@@ -52,7 +52,7 @@ async function classify() {
       await request();
     } while (again && source !== null);
   } catch (e) {
-    failed(`The server did not answer (${e.message}).`);
+    failed(tr("studio.no_answer", { error: e.message }));
   } finally {
     busy = false;
   }
@@ -63,7 +63,7 @@ function failed(text) {
   showMessage(text, true);
   renderBars(null);
   drawSeen(null);
-  $("maps").replaceChildren(el("p", { class: "muted" }, "No feature maps: the picture was not classified."));
+  $("maps").replaceChildren(el("p", { class: "muted" }, tr("studio.no_maps")));
 }
 
 function showMessage(text, error = false) {
@@ -78,25 +78,25 @@ function reset() {
   $("pad-hint").hidden = false;
   $("pad-note").textContent = "";
   $("upload").value = "";
-  showMessage("Draw a digit to see what the network thinks.");
+  showMessage(tr("studio.draw_prompt"));
   renderBars(null);
   drawSeen(null);
-  $("maps").replaceChildren(el("p", { class: "muted" }, "Draw something to see the feature maps."));
+  $("maps").replaceChildren(el("p", { class: "muted" }, tr("studio.draw_maps")));
 }
 
 function show(r) {
   const best = r.top[0];
   $("answer-note").classList.remove("error-text");
   $("head-badge").textContent = r.head;
-  $("head-note").textContent = r.head_note;
+  $("head-note").textContent = state.messages?.[`studio.head_note.${r.head}`] ? tr(`studio.head_note.${r.head}`) : r.head_note;
   if (r.blank) {
-    const note = r.note || "this does not look like a digit";
-    showMessage(`${note[0].toUpperCase()}${note.slice(1)}. Draw a digit (or upload a clearer picture).`);
+    const note = r.note || tr("studio.not_digit");
+    showMessage(tr("studio.not_digit_tail", { note: `${note[0].toUpperCase()}${note.slice(1)}` }));
   } else {
     $("answer").textContent = best.class;
-    $("answer-prob").textContent = `${pct(best.probability)} ${r.head === "softmax" ? "probability" : "sigmoid score"}`;
+    $("answer-prob").textContent = `${pct(best.probability)} ${tr(r.head === "softmax" ? "studio.probability" : "studio.sigmoid_score")}`;
     const second = r.top[1];
-    $("answer-note").textContent = second ? `runner-up: ${second.class} (${pct(second.probability)})` : "";
+    $("answer-note").textContent = second ? tr("studio.runner_up", { name: second.class, p: pct(second.probability) }) : "";
   }
   renderBars(r);
   drawSeen(r.input);
@@ -139,7 +139,7 @@ function drawSeen(input) {
 function renderMaps(blocks) {
   const root = $("maps");
   if (!blocks.length) {
-    root.replaceChildren(el("p", { class: "muted" }, "This network has no convolution layers, so there are no feature maps to show."));
+    root.replaceChildren(el("p", { class: "muted" }, tr("studio.no_conv")));
     return;
   }
   const width = root.clientWidth || 900;

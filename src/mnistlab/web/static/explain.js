@@ -101,9 +101,14 @@ async function applyLang(lang) {
   state.lang = lang;
   document.documentElement.lang = lang;
   const { messages } = await api(`/api/i18n?lang=${lang}`);
+  state.messages = messages; // for the strings the scripts write (util.tr)
   for (const node of document.querySelectorAll("[data-i18n]")) {
     const text = messages[node.dataset.i18n];
     if (text) node.textContent = text;
+  }
+  for (const node of document.querySelectorAll("[data-i18n-title]")) {
+    const text = messages[node.dataset.i18nTitle];
+    if (text) node.title = text;
   }
 }
 
@@ -114,7 +119,7 @@ export async function initLang() {
   $("lang-switch").addEventListener("click", () => {
     const lang = state.lang === "ko" ? "en" : "ko";
     localStorage.setItem(KEY, lang);
-    applyLang(lang);
+    applyLang(lang).then(() => state.refresh()); // the runs table is written by script: write it again
   });
   await applyLang(state.lang);
 }

@@ -31,9 +31,9 @@ state.addEventListener("refresh", () => {
   refreshing ??= loadRuns().finally(() => (refreshing = null));
 });
 
+await initLang(); // first: the other tabs write their strings in the page's language
 initRuns();
 initDraw();
-await initLang();
 showTab(location.hash.slice(1));
 await loadRuns();
 await initTrain();

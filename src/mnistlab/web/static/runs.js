@@ -2,7 +2,7 @@
 // layer summary, "Draw" makes it the run the Draw tab asks.
 
 import { lineChart } from "./charts.js";
-import { api, el, int, pct, seconds, state, summaryTable } from "./util.js";
+import { api, el, int, pct, seconds, state, summaryTable, tr } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 const STATUS_KIND = { completed: "ok", reached_target: "ok", training: "running", cancelled: "warn", stopped: "warn", incomplete: "warn", unreadable: "bad" };
@@ -10,7 +10,7 @@ let selected = null;
 
 export async function loadRuns() {
   const r = await api("/api/runs");
-  $("runs-dir").textContent = `from ${r.runs_dir}`;
+  $("runs-dir").textContent = tr("studio.from_dir", { path: r.runs_dir });
   const usable = r.runs.filter((x) => x.has_weights);
   state.setRuns(r.runs);
   if (!state.run || !usable.some((x) => x.name === state.run)) {
@@ -25,7 +25,7 @@ function renderPicker(usable) {
   const select = $("run-select");
   select.replaceChildren(...(usable.length
     ? usable.map((x) => el("option", { value: x.name, selected: x.name === state.run }, `${x.name}${x.test_accuracy != null ? ` · ${pct(x.test_accuracy)}` : ""}`))
-    : [el("option", { value: "" }, "no trained runs yet")]));
+    : [el("option", { value: "" }, tr("studio.no_runs_yet"))]));
   select.disabled = !usable.length;
 }
 
@@ -35,11 +35,11 @@ function renderTable(runs) {
   $("runs-table").tBodies[0].replaceChildren(...runs.map((r) => {
     const draw = el("button", { type: "button", class: "btn btn-small", disabled: !r.has_weights,
       title: r.has_weights ? "draw against this run" : "no weights yet",
-      onclick: (e) => { e.stopPropagation(); state.setRun(r.name); state.showTab("draw"); } }, "Draw");
+      onclick: (e) => { e.stopPropagation(); state.setRun(r.name); state.showTab("draw"); } }, tr("studio.draw_run"));
     return el("tr", { class: `${r.name === state.run ? "current" : ""} ${r.name === selected ? "selected" : ""}`, dataset: { run: r.name },
       onclick: () => showDetail(r.name, true), title: r.error ?? "" },
       el("td", { class: "mono" }, r.name),
-      el("td", {}, el("span", { class: `badge ${STATUS_KIND[r.status] ?? ""}` }, r.status.replace("_", " "))),
+      el("td", {}, el("span", { class: `badge ${STATUS_KIND[r.status] ?? ""}` }, state.messages?.[`studio.status.${r.status}`] ? tr(`studio.status.${r.status}`) : r.status.replace("_", " "))),
       el("td", { class: "mono small dataset", title: r.dataset ?? "" }, r.dataset ?? "–"),
       el("td", {}, r.head ?? "–"),
       el("td", { class: "num" }, int(r.params)),

@@ -3,7 +3,7 @@
 // CLI's), then a training job followed over Server-Sent Events with live loss/accuracy curves.
 
 import { lineChart } from "./charts.js";
-import { api, el, int, pct, postJSON, seconds, state, summaryTable } from "./util.js";
+import { api, el, int, pct, postJSON, seconds, state, summaryTable, tr } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("train-form");
@@ -54,7 +54,8 @@ function fieldInput(layer, field) {
     input.addEventListener("input", () => update(input.value === "" ? null : Number(input.value)));
   }
   input.name = `layer-${name}`;
-  return el("label", { class: "layer-field" }, el("span", {}, name), input);
+  const label = state.messages?.[`studio.field.${name}`] ? tr(`studio.field.${name}`) : name;
+  return el("label", { class: "layer-field" }, el("span", {}, label), input);
 }
 
 function renderLayers() {
@@ -78,12 +79,12 @@ function renderLayers() {
     return el("li", { class: "layer", dataset: { type: layer.type } },
       el("span", { class: "layer-index" }, String(i)),
       el("div", { class: "layer-fields" },
-        el("label", { class: "layer-field layer-kind" }, el("span", {}, "type"), type),
+        el("label", { class: "layer-field layer-kind" }, el("span", {}, tr("studio.field.type")), type),
         fields.length ? fields : el("span", { class: "muted small layer-note" }, layerTypes[layer.type].doc)),
       el("div", { class: "layer-buttons" },
-        el("button", { type: "button", class: "icon", title: "move up", "aria-label": "move up", onclick: move(-1), disabled: i === 0 }, "↑"),
-        el("button", { type: "button", class: "icon", title: "move down", "aria-label": "move down", onclick: move(1), disabled: i === layers.length - 1 }, "↓"),
-        el("button", { type: "button", class: "icon danger", title: "remove", "aria-label": "remove layer", onclick: remove }, "✕")));
+        el("button", { type: "button", class: "icon", title: tr("studio.move_up"), "aria-label": tr("studio.move_up"), onclick: move(-1), disabled: i === 0 }, "↑"),
+        el("button", { type: "button", class: "icon", title: tr("studio.move_down"), "aria-label": tr("studio.move_down"), onclick: move(1), disabled: i === layers.length - 1 }, "↓"),
+        el("button", { type: "button", class: "icon danger", title: tr("studio.remove"), "aria-label": tr("studio.remove"), onclick: remove }, "✕")));
   }));
   refreshSummary();
 }
@@ -138,13 +139,13 @@ function refreshSummary() {
       showError(null);
       $("summary").replaceChildren(summaryTable(r.summary));
       $("summary-totals").textContent =
-        `${int(r.summary.total_params)} params · ${int(r.summary.total_macs)} mult-adds per image · ${r.summary.output} head`;
+        tr("studio.totals", { params: int(r.summary.total_params), macs: int(r.summary.total_macs), head: r.summary.output });
       refreshCode(seq);
     } catch (e) {
       if (seq !== summarySeq) return;
       showError(e.message);
       $("summary-totals").textContent = "";
-      $("summary").replaceChildren(el("p", { class: "muted" }, "Fix the recipe to see the shapes."));
+      $("summary").replaceChildren(el("p", { class: "muted" }, tr("studio.fix_recipe")));
     }
   }, 150);
 }
@@ -190,8 +191,8 @@ function attach(j) {
   $("train-result").hidden = true;
   $("cancel").disabled = false;
   $("start").disabled = true;
-  setStatus("starting", "running");
-  $("train-line").textContent = `run ${j.run}: loading the data…`;
+  setStatus(tr("studio.status.starting"), "running");
+  $("train-line").textContent = tr("studio.line_loading", { run: j.run });
   $("progress-bar").style.width = "0%";
   redraw();
   const events = new EventSource(`/api/train/${j.id}/events`);
@@ -218,9 +219,9 @@ function setStatus(text, kind) {
 function onStart(e) {
   progress.spe = e.steps_per_epoch;
   progress.epochs = e.epochs;
-  setStatus("training", "running");
-  $("train-line").textContent = `run ${job.run}: ${int(e.train_size)} training images, ${int(e.validation_size)} held out ` +
-    `for validation, ${int(e.params)} params, on ${e.device}`;
+  setStatus(tr("studio.status.training"), "running");
+  $("train-line").textContent = tr("studio.line_start", { run: job.run, train: int(e.train_size),
+    val: int(e.validation_size), params: int(e.params), device: e.device });
   state.refresh();
 }
 
@@ -229,8 +230,9 @@ function onStep(e) {
   progress.step.loss.push([x, e.loss]);
   progress.step.acc.push([x, e.accuracy]);
   $("progress-bar").style.width = `${(100 * x) / progress.epochs}%`;
-  $("train-line").textContent = `run ${job.run} · epoch ${e.epoch}/${progress.epochs} · step ${e.step}/${progress.spe} · ` +
-    `loss ${e.loss.toFixed(4)} · accuracy ${pct(e.accuracy, 2)}${job.cancel_requested ? " · cancelling…" : ""}`;
+  $("train-line").textContent = tr("studio.line_step", { run: job.run, epoch: e.epoch, epochs: progress.epochs,
+    step: e.step, steps: progress.spe, loss: e.loss.toFixed(4), accuracy: pct(e.accuracy, 2) }) +
+    (job.cancel_requested ? tr("studio.line_cancelling") : "");
   redraw();
 }
 
@@ -241,9 +243,9 @@ function onEpoch(e) {
     progress.val.loss.push([e.epoch, e.val_loss]);
     progress.val.acc.push([e.epoch, e.val_accuracy]);
   }
-  const val = e.val_accuracy !== undefined ? ` · val_accuracy ${pct(e.val_accuracy, 2)}` : "";
-  $("train-line").textContent = `run ${job.run} · epoch ${e.epoch}/${progress.epochs} done in ${seconds(e.seconds)} · ` +
-    `loss ${e.loss.toFixed(4)}${val}`;
+  const val = e.val_accuracy !== undefined ? tr("studio.line_val", { accuracy: pct(e.val_accuracy, 2) }) : "";
+  $("train-line").textContent = tr("studio.line_epoch", { run: job.run, epoch: e.epoch, epochs: progress.epochs,
+    time: seconds(e.seconds), loss: e.loss.toFixed(4) }) + val;
   redraw();
   state.refresh();
 }
@@ -253,22 +255,22 @@ function onDone(e) {
   $("cancel").disabled = true;
   $("start").disabled = !formValid;
   const kind = { completed: "ok", reached_target: "ok", cancelled: "warn", failed: "bad" }[e.status];
-  setStatus(e.status.replace("_", " "), kind);
+  setStatus(tr(`studio.status.${e.status}`), kind);
   if (e.status === "completed" || e.status === "reached_target") $("progress-bar").style.width = "100%";
   const r = e.result;
   const box = $("train-result");
   box.hidden = false;
   if (e.status === "failed") {
-    $("train-line").textContent = `run ${job.run} failed`;  // not left on "loading the data…"
+    $("train-line").textContent = tr("studio.line_failed", { run: job.run });  // not left on "loading the data…"
     box.replaceChildren(el("p", { class: "error-text" }, e.error));
   } else {
     const stats = r
-      ? [["test accuracy", pct(r.test_accuracy, 2)], ["test loss", r.test_loss.toFixed(4)],
-         ["epochs", String(r.epochs_run)], ["time", seconds(r.seconds)],
-         ...(r.target_accuracy !== null ? [["target", r.target_reached ? `reached at epoch ${r.target_epoch}` : "not reached"]] : [])]
+      ? [[tr("studio.test_accuracy"), pct(r.test_accuracy, 2)], [tr("studio.test_loss"), r.test_loss.toFixed(4)],
+         [tr("studio.col_epochs"), String(r.epochs_run)], [tr("studio.time"), seconds(r.seconds)],
+         ...(r.target_accuracy !== null ? [[tr("studio.target"), r.target_reached ? tr("studio.reached", { epoch: r.target_epoch }) : tr("studio.not_reached")]] : [])]
       : [["kept", progress.train.loss.length ? `the checkpoint of epoch ${progress.train.loss.length}` : "nothing (no epoch finished)"]];
     const draw = el("button", { type: "button", class: "btn btn-primary", onclick: () => { state.setRun(e.run); state.showTab("draw"); } },
-      "Draw with this run");
+      tr("studio.draw_with"));
     box.replaceChildren(
       el("div", { class: "stats" }, ...stats.map(([k, v]) => el("div", { class: "stat" }, el("span", {}, k), el("strong", {}, v)))),
       progress.train.loss.length ? draw : "");
@@ -279,7 +281,7 @@ function onDone(e) {
 async function cancel() {
   if (!job) return;
   $("cancel").disabled = true;
-  setStatus("cancelling", "warn");
+  setStatus(tr("studio.status.cancelling"), "warn");
   try {
     job = { ...job, ...(await api(`/api/train/${job.id}/cancel`, { method: "POST" })) };
   } catch (e) {
@@ -337,8 +339,8 @@ export async function initTrain() {
   $("code-card").addEventListener("toggle", () => refreshCode(summarySeq));
   $("copy-code").addEventListener("click", async () => {
     await navigator.clipboard.writeText($("keras-code").textContent);
-    $("copy-code").textContent = "Copied";
-    setTimeout(() => { $("copy-code").textContent = "Copy"; }, 1500);
+    $("copy-code").textContent = tr("studio.copied");
+    setTimeout(() => { $("copy-code").textContent = tr("studio.copy"); }, 1500);
   });
   window.addEventListener("resize", redraw);
   state.addEventListener("shown", (e) => e.detail === "train" && redraw());

@@ -29,14 +29,20 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** The page's message `key` in its language (loaded from /api/i18n), with {name} placeholders filled. */
+export function tr(key, values = {}) {
+  const text = state.messages?.[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? `{${name}}`));
+}
+
 export const pct = (x, digits = 1) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(digits)}%`);
 export const int = (x) => (x === null || x === undefined ? "–" : Number(x).toLocaleString("en-US"));
 export const shape = (s) => s.join(" × ");
 
 export function seconds(s) {
   if (s === null || s === undefined) return "–";
-  if (s < 60) return `${s.toFixed(1)} s`;
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  if (s < 60) return tr("studio.seconds", { s: s.toFixed(1) });
+  return tr("studio.minutes", { m: Math.floor(s / 60), s: Math.round(s % 60) });
 }
 
 /** base64 -> Uint8Array (the API sends images and feature maps as base64 uint8). */
@@ -79,10 +85,10 @@ export function summaryTable(summary) {
       el("td", { class: "mono muted" }, l.arithmetic.join(", ")),
       el("td", { class: "num" }, int(l.params))));
   return el("table", { class: "summary-table" },
-    el("thead", {}, el("tr", {}, el("th", {}, "#"), el("th", {}, "layer"), el("th", {}, "output"),
-      el("th", {}, "arithmetic"), el("th", { class: "num" }, "params"))),
+    el("thead", {}, el("tr", {}, el("th", {}, "#"), el("th", {}, tr("studio.table_layer")), el("th", {}, tr("studio.table_output")),
+      el("th", {}, tr("studio.table_arithmetic")), el("th", { class: "num" }, tr("studio.table_params")))),
     el("tbody", {},
-      el("tr", {}, el("td", {}), el("td", { class: "muted" }, "input"),
+      el("tr", {}, el("td", {}), el("td", { class: "muted" }, tr("studio.table_input")),
         el("td", { class: "mono" }, shape(summary.input_shape)), el("td", {}), el("td", {})),
       rows));
 }
