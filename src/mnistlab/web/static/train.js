@@ -50,7 +50,8 @@ function fieldInput(layer, field) {
     input.addEventListener("input", () => update(parsePair(input.value)));
   } else {
     const step = kind === "int" ? 1 : field.max !== null && field.max <= 1 ? 0.05 : "any";
-    input = el("input", { type: "number", min: field.min ?? undefined, max: field.max ?? undefined, step, value: layer[name] ?? "" });
+    input = el("input", { type: "number", min: field.min ?? undefined, max: field.max ?? undefined, step, value: layer[name] ?? "",
+                           class: kind === "float" ? "float" : undefined });
     input.addEventListener("input", () => update(input.value === "" ? null : Number(input.value)));
   }
   input.name = `layer-${name}`;
