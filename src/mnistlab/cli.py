@@ -7,6 +7,7 @@ A `MnistlabError` becomes one line on stderr and exit status 1 (`--debug` shows 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -653,6 +654,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands whose work is PyTorch arithmetic on this machine's CPU (train chooses its own threads in fit).
+COMPUTING = ("cmd_evaluate", "cmd_report", "cmd_export", "cmd_explain")
+
+
+def _compute_threads(args):
+    """For a computing command: one thread per core that other programs leave free (threads that share a
+    busy core stall each other), restored afterwards; for the rest, nothing (predict of an .onnx file
+    must not even import torch)."""
+    if args.func.__name__ not in COMPUTING:
+        return contextlib.nullcontext()
+    from mnistlab.device import threads
+    from mnistlab.resources import free_cores
+
+    return threads(free_cores())
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"mnistlab: warning: {message}", file=sys.stderr)
 
@@ -668,7 +685,8 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("ignore")
             warnings.simplefilter("default", MnistlabWarning)
             warnings.showwarning = _show_warning
-            return args.func(args)
+            with _compute_threads(args):
+                return args.func(args)
     except MnistlabError as e:
         if args.debug:
             raise
