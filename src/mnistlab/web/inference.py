@@ -34,6 +34,7 @@ from mnistlab.device import select_device, set_process_threads
 from mnistlab.errors import MnistlabError
 from mnistlab.evaluate import probabilities
 from mnistlab.models import Network, map_stages
+from mnistlab.resources import usable_cores
 from mnistlab.predict import top_classes
 from mnistlab.runfolder import Run, check_run_name, is_run, weights_stamp
 
@@ -185,7 +186,7 @@ def default_processes(device: str = "cpu") -> int:
     """Worker processes for predictions: one per core (at most MAX_PROCESSES) on a multi-core CPU; none
     (threads) on one core, or on a GPU, where the device serialises the work and each process would hold a
     CUDA context of its own."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
     return min(cores, MAX_PROCESSES) if cores > 1 and select_device(device).type == "cpu" else 0
 
 
