@@ -98,6 +98,14 @@ def config_overrides(args) -> dict:
     return overrides
 
 
+def input_spec(cfg, classes: int | None) -> tuple[tuple[int, int, int], int]:
+    """(input shape, class count) of a config without a run: its dataset's, or `--classes N` when given."""
+    from mnistlab.data import dataset_spec
+
+    shape, n = dataset_spec(cfg.data.dataset, cfg.data.color)
+    return shape, classes or n
+
+
 def config_from_args(args):
     from mnistlab.presets import resolve
 
@@ -117,8 +125,9 @@ def resumed_config(args):
     """RUN's own config, with what --resume may change (more epochs, a moved data folder, another device)."""
     from mnistlab.runfolder import Run
 
-    refused = [f"--{dest.replace('_', '-')}" for dest in ("config", "model", "dataset", "batch_size", "learning_rate",
-                                                          "optimizer", "seed", "shuffle", "target_accuracy", "out")
+    # every config flag but the resumable ones, and whatever else would name another config or folder
+    others = ["config", "model", *(dest for dest in FLAG_KEYS if dest not in RESUME_FLAGS), "out"]
+    refused = [f"--{dest.replace('_', '-')}" for dest in others
                if getattr(args, dest, None) not in (None, False)] + (["--set"] if args.set else [])
     if refused:
         raise MnistlabError(f"--resume continues {args.resume} with its own settings, so {', '.join(refused)} cannot "
@@ -230,7 +239,6 @@ def cmd_export(args) -> int:
 
 def cmd_code(args) -> int:
     from mnistlab.export.code import generate
-    from mnistlab.data import dataset_spec
     from mnistlab.files import write_text
     from mnistlab.runfolder import Run
 
@@ -242,8 +250,7 @@ def cmd_code(args) -> int:
         shape, n, title = run.input_shape, len(run.classes), f"run {run.name}"
     else:
         cfg = config_from_args(args)
-        shape, n = dataset_spec(cfg.data.dataset, cfg.data.color)
-        n = args.classes or n
+        shape, n = input_spec(cfg, args.classes)
         title = f"config {args.config}" if args.config else f"preset {args.model or 'default'}"
     text = generate(cfg, shape, n, args.framework, title)
     if args.out:
@@ -255,7 +262,6 @@ def cmd_code(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from mnistlab.data import dataset_spec
     from mnistlab.i18n import t
     from mnistlab.models import format_summary, summarize
     from mnistlab.runfolder import Run
@@ -267,8 +273,7 @@ def cmd_summary(args) -> int:
         cfg, shape, n = run.config, run.input_shape, len(run.classes)
     else:
         cfg = config_from_args(args)
-        shape, n = dataset_spec(cfg.data.dataset, cfg.data.color)
-        n = args.classes or n
+        shape, n = input_spec(cfg, args.classes)
     import torch
 
     with torch.device("meta"):  # shapes and counts only: even a 100,000-filter stack allocates nothing
@@ -450,14 +455,13 @@ def cmd_config_show(args) -> int:
 
 
 def cmd_config_list(args) -> int:
-    from mnistlab.data import dataset_spec
     from mnistlab.models import summarize
     from mnistlab.presets import PRESETS, preset
 
     width = max(shutil.get_terminal_size().columns, 80)
     for name in PRESETS:
         cfg = preset(name)
-        s = summarize(cfg.model, *dataset_spec(cfg.data.dataset, cfg.data.color))
+        s = summarize(cfg.model, *input_spec(cfg, None))
         head = f"{name:<14} {s['total_params']:>9,} params  {cfg.train.epochs:>3} epochs  "
         summary = " ".join(PRESETS[name].__doc__.split("\n\n")[0].split())  # the docstring's first paragraph
         print(textwrap.fill(summary, width - 1, initial_indent=head, subsequent_indent=" " * len(head)))

@@ -78,9 +78,10 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     if config.train.threads:
         check_threads(config.train.threads)
     recorded = min(_recorded_threads(out), usable_cores()) if resume else 0
-    wanted = config.train.threads or recorded or (free_cores() if not distributed.from_env().enabled else 0)
+    replica = distributed.from_env()  # under torchrun each rank's threads are set by the launcher
+    wanted = config.train.threads or recorded or (free_cores() if not replica.enabled else 0)
     # one writer per run folder: a second `train --out` of the same folder is refused while this one runs
-    lock = locked(out) if distributed.from_env().is_main else contextlib.nullcontext()
+    lock = locked(out) if replica.is_main else contextlib.nullcontext()
     with lock, threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
         t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks), lang)
         stop_reason = None
