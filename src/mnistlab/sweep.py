@@ -380,8 +380,6 @@ def _worker(sweep: Sweep, url: str, folder: Path, index: int, n_trials: int, wor
 
     if sweep.base.train.threads == 0 and workers > 1:  # share the cores instead of oversubscribing them
         set_process_threads(max(1, (os.cpu_count() or 1) // workers))  # this worker process is ours
-    # The first optimizer a process makes imports torch._dynamo (seconds): do it before any trial's clock runs.
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     study = open_study(sweep, url, worker=index)
     # Our share keeps the local total exact; the callback stops us once the study as a whole (other
     # machines included) holds n_trials trials, counting the ones still running.

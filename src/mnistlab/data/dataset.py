@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mnistlab.data.download import FileRecord, cache_dir, locate_files
+from mnistlab.data.download import FileRecord, cache_dir, locate_files, mnistlab_home
 from mnistlab.data.idx import read_idx
 from mnistlab.data.images import resize
 from mnistlab.data.sources import IMAGE_SUFFIXES, Source, class_folders, get_source
@@ -92,7 +92,8 @@ def _shape_images(images: torch.Tensor, color: str, image_size: int) -> torch.Te
 
 def _idx_pair(records: dict[str, FileRecord], split: str) -> tuple[np.ndarray, np.ndarray]:
     images_path, labels_path = records[f"{split}_images"].path, records[f"{split}_labels"].path
-    images, labels = read_idx(images_path), read_idx(labels_path)
+    decoded = mnistlab_home() / "decoded"  # decompressed arrays, see read_idx
+    images, labels = read_idx(images_path, decoded), read_idx(labels_path, decoded)
     if images.ndim != 3 or images.dtype != np.uint8:
         raise MnistlabError(
             f"{images_path}: expected uint8 images of shape N x H x W, got {images.dtype} {images.shape}; "
@@ -306,10 +307,8 @@ def pixel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
     values = np.arange(256) / 255.0
     means, stds = [], []
     for c in range(images.shape[1]):
-        flat = images[:, c].reshape(-1).cpu().numpy()
-        # in chunks: bincount widens uint8 to int64, and 43 MB of pixels would become a 345 MB copy
-        hist = sum(np.bincount(flat[i:i + 2**22], minlength=256) for i in range(0, len(flat), 2**22))
-        hist = np.asarray(hist, dtype=np.float64)
+        # torch counts uint8 as it is (numpy's bincount would widen 43 MB of pixels to a 345 MB int64 copy)
+        hist = torch.bincount(images[:, c].reshape(-1).cpu(), minlength=256).double().numpy()
         n = hist.sum()
         mean = float((hist * values).sum() / max(n, 1))
         var = float((hist * (values - mean) ** 2).sum() / max(n - 1, 1))  # unbiased, as torch.std

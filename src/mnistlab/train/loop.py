@@ -38,7 +38,7 @@ from mnistlab.models import build_model
 from mnistlab.resources import check_memory, check_threads, free_cores, usable_cores
 from mnistlab.runfolder import CHECKPOINT, META, RESULT, WEIGHTS, Run, RunMeta, locked, step_position
 from mnistlab.train.checkpoint import load_checkpoint, save_checkpoint
-from mnistlab.train.optim import make_optimizer, make_schedule
+from mnistlab.train.optim import Optimizer, Schedule, make_optimizer, make_schedule
 
 Callback = Callable[[dict], None]  # receives every event dict; may raise StopTraining
 
@@ -102,8 +102,8 @@ class Training:
     device: torch.device
     model: torch.nn.Module  # the network itself (its weights are what gets saved)
     train_model: torch.nn.Module  # what the step calls: `model`, or DDP/torch.compile around it
-    optimizer: torch.optim.Optimizer
-    schedule: torch.optim.lr_scheduler.LRScheduler
+    optimizer: Optimizer
+    schedule: Schedule
     dataset: Dataset
     train: tuple[torch.Tensor, torch.Tensor]  # uint8 [N, C, H, W] (channels_last), int64 [N], on the device
     val: tuple[torch.Tensor, torch.Tensor]  # uint8 [V, C, H, W], int64 [V]
