@@ -374,7 +374,6 @@ def _counted() -> tuple:
 def _worker(sweep: Sweep, url: str, folder: Path, index: int, n_trials: int, workers: int, quiet: bool,
             datasets: _Datasets | None = None) -> None:
     optuna = optuna_module()
-    import torch
 
     from mnistlab.device import set_process_threads
 
