@@ -42,7 +42,7 @@ def _keras_convnet() -> Config:
     )
     return Config(DataConfig(normalize=False), ModelConfig(layers=layers),
                   TrainConfig(epochs=15, batch_size=128, optimizer="adam", learning_rate=1e-3, schedule="constant",
-                              precision="float32"))
+                              label_smoothing=0.0, precision="float32"))
 
 
 def _torch_example() -> Config:
@@ -54,7 +54,7 @@ def _torch_example() -> Config:
     )
     return Config(DataConfig(validation_size=0), ModelConfig(layers=layers),
                   TrainConfig(epochs=14, batch_size=64, optimizer="adadelta", learning_rate=1.0,
-                              schedule="step", step_size=1, gamma=0.7, precision="float32"))
+                              schedule="step", step_size=1, gamma=0.7, label_smoothing=0.0, precision="float32"))
 
 
 def _lenet5() -> Config:
@@ -66,7 +66,7 @@ def _lenet5() -> Config:
     )
     return Config(model=ModelConfig(layers=layers),
                   train=TrainConfig(epochs=10, batch_size=128, optimizer="adam", learning_rate=1e-3,
-                                    schedule="constant"))
+                                    schedule="constant", label_smoothing=0.0))
 
 
 def _accurate() -> Config:

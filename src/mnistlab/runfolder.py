@@ -323,7 +323,7 @@ class Run:
             model.load_state_dict(state)
         except RuntimeError as e:
             raise MnistlabError(f"{file}: weights do not match {CONFIG} ({str(e).splitlines()[0]})") from None
-        return model.to(device).eval()
+        return model.to(device).to_channels_last().eval()
 
     def save_weights(self, model) -> None:
         from safetensors.torch import save_file

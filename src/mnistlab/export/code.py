@@ -181,6 +181,14 @@ def keras_code(k: KerasLayer) -> str:
     return f"keras.layers.{k.name}({', '.join(f'{key}={_py(v)}' for key, v in k.kwargs.items())})"
 
 
+def _steps_line(tc: C.TrainConfig) -> str:
+    """How many batches an epoch trains on, as both scripts define it."""
+    if tc.steps_per_epoch is None:
+        return "steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)"
+    return (f"steps_per_epoch = min({tc.steps_per_epoch}, math.ceil(len(x_train) / BATCH_SIZE))  "
+            "# train.steps_per_epoch: part of the shuffled set")
+
+
 def _keras_schedule(tc: C.TrainConfig) -> tuple[str, str]:
     """(definitions, the learning_rate line)."""
     total = "steps_per_epoch * EPOCHS"
@@ -316,7 +324,7 @@ trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 print(f"trainable parameters: {{trainable:,}} (mnistlab summary: {sum(i.params for i in infos):,})")
 
 # -- training -------------------------------------------------------------------------------------
-{defs}steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
+{defs}{_steps_line(tc)}
 {schedule}
 {_keras_optimizer(tc)}
 {loss}
@@ -324,7 +332,7 @@ model.compile(optimizer=optimizer, loss=loss, metrics={_keras_metrics(tc, num_cl
 
 history = model.fit(
     x_train, keras.utils.to_categorical(y_train, NUM_CLASSES), epochs=EPOCHS, batch_size=BATCH_SIZE,
-    shuffle={tc.shuffle},{f"""
+    shuffle={tc.shuffle},{"" if tc.steps_per_epoch is None else " steps_per_epoch=steps_per_epoch,"}{f"""
     validation_data=(x_val, keras.utils.to_categorical(y_val, NUM_CLASSES)),""" if val else ""}{"""
     callbacks=[StopAtAccuracy()],""" if target else ""}
 )
@@ -442,7 +450,7 @@ print(model)
 print(f"{{sum(p.numel() for p in model.parameters()):,}} parameters (mnistlab summary: {sum(i.params for i in infos):,})")
 
 # -- training -------------------------------------------------------------------------------------
-steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
+{_steps_line(tc)}
 {_torch_optimizer(tc)}
 
 
@@ -467,7 +475,7 @@ history = []
 for epoch in range(1, EPOCHS + 1):
     model.train()
     order = torch.randperm(len(x_train)) if {tc.shuffle} else torch.arange(len(x_train))
-    for i in range(0, len(order), BATCH_SIZE):
+    for i in range(0, steps_per_epoch * BATCH_SIZE, BATCH_SIZE):
         batch = order[i:i + BATCH_SIZE]
         x = x_train[batch].float() / 255  # N x C x H x W, pixels in 0..1{f"""
         x = augment(x, {dc.shift}, {dc.rotation}, generator)""" if augmenting else ""}

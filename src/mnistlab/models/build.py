@@ -39,18 +39,32 @@ class Network(nn.Module):
         self.normalize = normalize if normalize is not None else nn.Identity()
         self.layers = nn.ModuleList(layers)
         self.infos = infos
+        self.channels_last = False
+
+    def to_channels_last(self) -> Network:
+        """Keep weights and feature maps channels_last (NHWC in memory), the layout oneDNN's and cuDNN's
+        fast conv and pooling kernels want. Converting the weights is not enough: a 1-channel picture is
+        as much NCHW as NHWC, so the first conv answers in NCHW and every later layer follows it. `forward`
+        converts that first 4-D output once (later ones already are): the default model then trained
+        1.3x and predicted 1.5x faster on a 2-core CPU (benchmarks/RESULTS.md)."""
+        self.to(memory_format=torch.channels_last)
+        self.channels_last = True
+        return self
+
+    def _layout(self, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.dim() == 4 else x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, C, H, W] in 0..1 -> [N, classes]
         x = self.normalize(x)
         for module in self.layers:
-            x = module(x)
+            x = self._layout(module(x))
         return x
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The output of every declared layer, in order (for feature-map pictures)."""
         outs, x = [], self.normalize(x)
         for module in self.layers:
-            x = module(x)
+            x = self._layout(module(x))
             outs.append(x)
         return outs
 
@@ -60,13 +74,13 @@ ELEMENTWISE = ("batchnorm", "activation", "dropout")  # keep the shape, change t
 
 def map_stages(infos: list[LayerInfo], types=("conv2d", "maxpool2d", "avgpool2d")) -> list[tuple[int, int]]:
     """(first, last) layer indices of each stage whose feature maps are worth a picture: a layer of `types`
-    and, for a conv, the elementwise layers right behind it, since their output is what the next layer sees."""
+    and the elementwise layers right behind it, since their output is what the next layer sees."""
     stages = []
     for info in infos:
         if info.type not in types:
             continue
         last = info.index
-        while info.type == "conv2d" and last + 1 < len(infos) and infos[last + 1].type in ELEMENTWISE:
+        while last + 1 < len(infos) and infos[last + 1].type in ELEMENTWISE:
             last += 1
         stages.append((info.index, last))
     return stages

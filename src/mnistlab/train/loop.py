@@ -135,9 +135,9 @@ class Training:
         model = build_model(config.model, ds.input_shape, ds.num_classes, mean, std).to(device)
         # channels_last (NHWC in memory) is what oneDNN's and cuDNN's fast convolution kernels want: 1.3-1.6x
         # faster on a CPU (benchmarks/RESULTS.md). Set before DDP records the parameters' layout.
-        model.to(memory_format=torch.channels_last)
+        model.to_channels_last()
         optimizer = make_optimizer(model.parameters(), tc)
-        steps_per_epoch = ddp.steps_per_epoch(len(train_x), tc.batch_size)
+        steps_per_epoch = _steps_per_epoch(ddp.steps_per_epoch(len(train_x), tc.batch_size), tc)
         schedule = make_schedule(optimizer, steps_per_epoch, tc)
         params = sum(p.numel() for p in model.parameters())
 
@@ -362,6 +362,17 @@ def _check_metrics(config: Config, ds: Dataset) -> None:
     if "top5_accuracy" in config.train.metrics and ds.num_classes <= 5:
         raise MnistlabError(f"train.metrics: top5_accuracy needs more than 5 classes, but {ds.name} has "
                             f"{ds.num_classes} (it would always be 1.0); remove it from train.metrics")
+
+
+def _steps_per_epoch(whole: int, tc) -> int:
+    """The batches an epoch trains on: train.steps_per_epoch, at most the `whole` training set's."""
+    if tc.steps_per_epoch is None:
+        return whole
+    if tc.steps_per_epoch > whole:
+        raise MnistlabError(f"train.steps_per_epoch = {tc.steps_per_epoch} is more than the {whole} batches of "
+                            f"{tc.batch_size} the training set holds; set it to at most {whole}, or remove it to "
+                            f"train on all of them")
+    return tc.steps_per_epoch
 
 
 def _recorded_threads(out) -> int:
