@@ -1,25 +1,40 @@
 """Time to 99% MNIST test accuracy: mnistlab's `default` recipe against the usual recipes, side by side.
 
     python benchmarks/time_to_99.py --data-dir ../shared/data/mnist --seeds 5 --max-seconds 900
+    python benchmarks/time_to_99.py --data-dir ../shared/data/mnist --seeds 5 --recipes default --contention
 
 For each seed, the recipes run one after another (alternating, so machine drift hits all alike), each in
 a fresh process:
-- `default`: the figure is wall-clock seconds from process start (`mnistlab train ...` as typed in a
-  shell: Python start-up, imports and data loading included) to exit, with the test accuracy measured
-  once at the end. The recipe is fixed in advance; nothing looks at the test set during training.
+- `default` (and `accurate`): the figure is wall-clock seconds from process start (`mnistlab train ...` as
+  typed in a shell: Python start-up, imports and data loading included) to exit, with the test accuracy
+  measured once at the end. The recipe is fixed in advance; nothing looks at the test set during training.
+  It runs once per precision in `--precisions` (default `auto,float32`; `auto` passes nothing, the others
+  `--set train.precision=...`), one table row per (recipe, precision), e.g. `default (auto)`.
 - baselines (`torch-example`, `keras-convnet`): the test set is evaluated after every epoch (that time
   excluded) and the figure is the time at the end of the first epoch with test accuracy >= 99%,
   measured from the child's first line (imports and data loading included; the interpreter's own
   ~0.05 s start is not); `--max-seconds` caps each run ("not reached").
-Peak RSS is each child's own (os.wait4). The table is printed and appended to benchmarks/RESULTS.md.
+Peak RSS is each child's own (os.wait4).
+
+`--contention`: after the quiet runs, the `default` runs (same seeds, each precision) are repeated while
+one busy program (`python -c "while True: pass"`, in its own session so autogroup scheduling does not
+shield the training from it) spins on a core; it is killed afterwards, also on Ctrl-C or SIGTERM. Those
+rows (`default (auto), 1 busy program`) add the ratio of their median seconds to the quiet median of the
+same precision, and the thread counts training chose (`threads` in the run's model.json).
+
+The heading names the CPU and which fast paths its flags offer (AMX, AVX512-BF16, AVX-512, AVX2). The
+table is printed and, unless `--no-write`, appended to benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -29,6 +44,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+PRECISIONS = ("auto", "float32", "bfloat16")  # train.precision's values
+DEFAULT_LIKE = ("default", "accurate")  # recipes timed as `mnistlab train` end to end, once per precision
+FAST_PATHS = (("AMX", ("amx_bf16", "amx_tile")), ("AVX512-BF16", ("avx512_bf16",)),
+              ("AVX-512", ("avx512f",)), ("AVX2", ("avx2",)))  # label, any of these /proc/cpuinfo flags
 
 
 def child(recipe: str, seed: int, data_dir: str, out: str, max_seconds: float, extra: list[str]) -> None:
@@ -83,17 +102,19 @@ def measure(cmd: list[str], env: dict) -> tuple[float, int, str]:
     return seconds, usage.ru_maxrss // 1024, text
 
 
-def run_default(recipe, seed, args, tmp, env) -> dict:
-    out = Path(tmp) / f"{recipe}-{seed}"
+def run_default(recipe, seed, args, tmp, env, precision="auto", busy=False) -> dict:
+    out = Path(tmp) / f"{recipe}-{precision}-{'busy' if busy else 'quiet'}-{seed}"
+    sets = [*args.set, *([f"train.precision={precision}"] if precision != "auto" else [])]
     cmd = [sys.executable, "-m", "mnistlab", "train", "--model", recipe, "--seed", str(seed),
-           "--data-dir", args.data_dir, "--out", str(out), "--quiet", *sum((["--set", s] for s in args.set), [])]
+           "--data-dir", args.data_dir, "--out", str(out), "--quiet", *sum((["--set", s] for s in sets), [])]
     seconds, rss, _ = measure(cmd, env)
     result = json.loads((out / "result.json").read_text())
     rows = [json.loads(l) for l in (out / "events.jsonl").read_text().splitlines()]
     train_seconds = sum(r["seconds"] for r in rows if r["event"] == "epoch")
+    threads = json.loads((out / "model.json").read_text()).get("threads")
     return {"seconds": seconds, "test_accuracy": result["test_accuracy"], "reached": result["test_accuracy"] >= 0.99,
             "rss_mb": rss, "train_seconds": train_seconds, "epochs": result["epochs_run"], "run": str(out),
-            "train_size": result["train_size"]}
+            "train_size": result["train_size"], "threads": threads}
 
 
 def run_baseline(recipe, seed, args, tmp, env) -> dict:
@@ -109,6 +130,7 @@ def run_baseline(recipe, seed, args, tmp, env) -> dict:
             "train_size": train_size}
 
 
+@functools.lru_cache
 def model_stats(recipe: str) -> tuple[int, float]:
     from mnistlab.models import summarize
     from mnistlab.presets import preset
@@ -158,6 +180,47 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def cpu_fast_paths() -> str:
+    """E.g. "AVX2; no AMX, no AVX512-BF16, no AVX-512": the fast paths /proc/cpuinfo's flags offer."""
+    try:
+        line = next((l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")), "")
+    except OSError:
+        return "CPU flags unknown"
+    flags = set(line.partition(":")[2].split())
+    have = [label for label, names in FAST_PATHS if flags & set(names)]
+    lacking = [f"no {label}" for label, names in FAST_PATHS if not flags & set(names)]
+    return "; ".join(part for part in (", ".join(have), ", ".join(lacking)) if part)
+
+
+@contextlib.contextmanager
+def busy_program():
+    """One process spinning on a core, in its own session; killed on leaving, also on Ctrl-C or SIGTERM."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        time.sleep(1.0)  # let it get going before the first timed run
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(spinner.pid, signal.SIGKILL)
+        spinner.wait()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def contention_cells(busy: list[dict], quiet: list[dict] | None) -> tuple[str, str]:
+    """A busy row's "ratio to quiet" (median over the quiet median, same precision) and threads chosen per seed."""
+    def median(rs: list[dict]) -> float:
+        return statistics.median(r["seconds"] for r in rs)
+
+    ratio = f"{median(busy) / median(quiet):.2f}x" if quiet else ""
+    return ratio, ", ".join(str(r["threads"]) for r in busy)
+
+
+def label(key: tuple) -> str:
+    recipe, precision, busy = key
+    return recipe + (f" ({precision})" if precision else "") + (", 1 busy program" if busy else "")
+
+
 def fmt(values, spec="{:.1f}") -> str:
     values = [v for v in values if v is not None]
     if not values:
@@ -173,6 +236,11 @@ def main() -> None:
     p.add_argument("--baseline-seeds", type=int, default=None, help="fewer seeds for the slow baselines")
     p.add_argument("--max-seconds", type=float, default=900.0, help="cap per baseline run")
     p.add_argument("--set", action="append", default=[], help="config override for every recipe")
+    p.add_argument("--precisions", default="auto,float32",
+                   help=f"comma-separated train.precision values for `default` and `accurate` ({', '.join(PRECISIONS)}); "
+                        "one run each per seed")
+    p.add_argument("--contention", action="store_true",
+                   help="afterwards, rerun `default` (same seeds, each precision) beside one busy program")
     p.add_argument("--no-write", action="store_true", help="print only; do not append to RESULTS.md")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -181,47 +249,73 @@ def main() -> None:
     if args.child:
         return child(args.child, args.seed, args.data_dir, args.out, args.max_seconds, args.set)
 
+    precisions = args.precisions.split(",")
+    if unknown := [x for x in precisions if x not in PRECISIONS]:
+        p.error(f"--precisions: unknown {', '.join(unknown)} (choose from {', '.join(PRECISIONS)})")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     recipes = args.recipes.split(",")
+    if args.contention and "default" not in recipes:
+        p.error("--contention reruns `default`: include it in --recipes")
     baseline_seeds = args.baseline_seeds or args.seeds
-    results: dict[str, list[dict]] = {r: [] for r in recipes}
+    results: dict[tuple, list[dict]] = {}  # (recipe, precision or None for baselines, busy) -> runs
     with tempfile.TemporaryDirectory() as tmp:
+
+        def run(recipe: str, seed: int, precision: str | None = None, busy: bool = False) -> None:
+            if precision is None:
+                r = run_baseline(recipe, seed, args, tmp, env)
+            else:
+                r = run_default(recipe, seed, args, tmp, env, precision, busy)
+            key = (recipe, precision, busy)
+            results.setdefault(key, []).append(r)
+            threads = f"  threads {r['threads']}" if r.get("threads") else ""
+            print(f"seed {seed} {label(key):<34} {r['seconds'] and round(r['seconds'], 2)} s  "
+                  f"test {r['test_accuracy']:.4f}  epochs {r['epochs']}  rss {r['rss_mb']} MB{threads}", flush=True)
+
         for seed in range(args.seeds):
             for recipe in recipes:
-                is_default_like = recipe in ("default", "accurate")
-                if not is_default_like and seed >= baseline_seeds:
-                    continue
-                fn = run_default if is_default_like else run_baseline
-                r = fn(recipe, seed, args, tmp, env)
-                results[recipe].append(r)
-                print(f"seed {seed} {recipe:<14} {r['seconds'] and round(r['seconds'], 2)} s  "
-                      f"test {r['test_accuracy']:.4f}  epochs {r['epochs']}  rss {r['rss_mb']} MB", flush=True)
-        inference = inference_figures(results[recipes[0]][-1]["run"]) if "default" in recipes[:1] else None
+                if recipe in DEFAULT_LIKE:
+                    for precision in precisions:
+                        run(recipe, seed, precision)
+                elif seed < baseline_seeds:
+                    run(recipe, seed)
+        quiet_default = results.get(("default", precisions[0], False))
+        inference = inference_figures(quiet_default[-1]["run"]) if quiet_default else None
+        if args.contention:
+            with busy_program():
+                for seed in range(args.seeds):
+                    for precision in precisions:
+                        run("default", seed, precision, busy=True)
 
     import torch
 
     command = "python benchmarks/time_to_99.py " + " ".join(sys.argv[1:])
+    reference = f"default ({precisions[0]})"
+    extra = " ratio to quiet | threads chosen |" if args.contention else ""
     lines = [f"\n## Time to 99% — {time.strftime('%Y-%m-%d %H:%M')}\n",
-             f"`{command}`  \n{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+             f"`{command}`  \n{cpu_name()}, {os.cpu_count()} cores ({cpu_fast_paths()}), torch {torch.__version__}, "
              f"Python {platform.python_version()}\n",
              "| recipe | seconds to 99% median (min-max) | final test accuracy median (min-max) | seeds >= 99% | "
-             "params | MFLOPs/image | train images/s | peak RSS MB | baseline time / default |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    default_median = statistics.median([r["seconds"] for r in results.get("default", []) if r["seconds"]] or [0]) \
-        if "default" in results else 0
-    for recipe, rs in results.items():
+             f"params | MFLOPs/image | train images/s | peak RSS MB | baseline time / {reference} |" + extra,
+             "|---|---|---|---|---|---|---|---|---|" + "---|" * extra.count("|")]
+    default_median = statistics.median(r["seconds"] for r in quiet_default) if quiet_default else 0
+    for key, rs in results.items():
+        recipe, precision, busy = key
         params, mflops = model_stats(recipe)
         ips = statistics.median(r["train_size"] * r["epochs"] / r["train_seconds"] for r in rs)
         secs = [r["seconds"] for r in rs]
         reached = sum(r["reached"] for r in rs)
         ratio = ""
-        if recipe != "default" and default_median and all(s is not None for s in secs):
+        if precision is None and default_median and all(s is not None for s in secs):
             ratio = f"{statistics.median(secs) / default_median:.1f}x"
-        elif recipe != "default" and default_median:
+        elif precision is None and default_median:
             ratio = "not reached by every seed"
-        lines.append(f"| {recipe} | {fmt(secs)} | {fmt([r['test_accuracy'] for r in rs], '{:.4f}')} | "
-                     f"{reached}/{len(rs)} | {params:,} | {mflops:.1f} | {ips:,.0f} | "
-                     f"{max(r['rss_mb'] for r in rs)} | {ratio} |")
+        row = (f"| {label(key)} | {fmt(secs)} | {fmt([r['test_accuracy'] for r in rs], '{:.4f}')} | "
+               f"{reached}/{len(rs)} | {params:,} | {mflops:.1f} | {ips:,.0f} | "
+               f"{max(r['rss_mb'] for r in rs)} | {ratio} |")
+        if args.contention:
+            cells = contention_cells(rs, results.get((recipe, precision, False))) if busy else ("", "")
+            row += "".join(f" {c} |" for c in cells)
+        lines.append(row)
     if inference:
         lines.append(f"\nInference, default model, CPU ({inference['torch_threads']} threads): "
                      f"{inference['batch_images_per_s']:,.0f} images/s on the 10k test set (batches of 2000); "
