@@ -297,18 +297,49 @@ def test_free_cores_leaves_out_what_other_programs_use(monkeypatch):
     OpenMP thread (benchmarks/RESULTS.md: over 9x slower with one busy program on two cores)."""
     from mnistlab import resources
 
+    clock = [100.0]
     monkeypatch.setattr(resources, "usable_cores", lambda: 4)
-    monkeypatch.setattr(resources.time, "sleep", lambda s: None)
+    monkeypatch.setattr(resources.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(resources.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
     ticks = resources.os.sysconf("SC_CLK_TCK") * 0.05  # one core's ticks over the sampling interval
 
-    def readings(busy, own):
-        values = iter([0, 0, busy, own])  # _cpu_busy, _own_cpu before; then after
+    def readings(*pairs):  # (busy, own) tick counters at each sample: _cpu_busy, then _own_cpu
+        values = iter([v for pair in pairs for v in pair])
         monkeypatch.setattr(resources, "_cpu_busy", lambda: next(values))
         monkeypatch.setattr(resources, "_own_cpu", lambda: next(values))
 
-    readings(busy=ticks, own=0)  # another program keeps one core busy
+    readings((0, 0), (ticks, 0))  # another program keeps one core busy
     assert resources.free_cores() == 3
-    readings(busy=2 * ticks, own=2 * ticks)  # only this process is busy: everything is free for it
+    readings((0, 0), (2 * ticks, 2 * ticks))  # only this process is busy: everything is free for it
     assert resources.free_cores() == 4
-    readings(busy=9 * ticks, own=0)  # an overloaded machine still gets one thread
+    readings((0, 0), (9 * ticks, 0))  # an overloaded machine still gets one thread
     assert resources.free_cores() == 1
+
+    # A watch measures over the time between its calls, without sleeping: 1 s windows here.
+    second = resources.os.sysconf("SC_CLK_TCK")  # one core's ticks in a second
+    readings((0, 0), (2 * second, 2 * second), (5 * second, 4 * second), (5 * second, 4 * second))
+    watch = resources.CoreWatch()
+    clock[0] += 1
+    assert watch.free() == 4  # this process ran on two cores; two more idle
+    clock[0] += 1
+    assert watch.free() == 3  # others took one core in that second
+    clock[0] += 0.1
+    assert watch.free() is None  # too short a window to tell (and nothing read)
+
+
+def test_training_follows_the_load_when_threads_is_0(tmp_path, tiny_dataset, monkeypatch):
+    """A busy program that starts (or ends) mid-run changes the thread count at the next progress event;
+    an explicit train.threads is never changed."""
+    from mnistlab import resources
+
+    measured = iter([1, 1, 2] * 100)
+    monkeypatch.setattr(resources.CoreWatch, "free", lambda self, min_window=0.25: next(measured))
+    before = torch.get_num_threads()
+    fit(tiny_config(epochs=1, log_every=5), tmp_path / "auto", dataset=tiny_dataset, progress=False)
+    changes = [e for e in Run.open(tmp_path / "auto").events() if e["event"] == "threads"]
+    assert [e["threads"] for e in changes][:2] == [1, 2] or [e["threads"] for e in changes][:2] == [2, 1]
+    assert all(e["step"] % 5 == 0 for e in changes)  # at progress events
+    assert torch.get_num_threads() == before  # the caller's count, afterwards
+
+    fit(tiny_config(epochs=1, log_every=5, threads=1), tmp_path / "fixed", dataset=tiny_dataset, progress=False)
+    assert not [e for e in Run.open(tmp_path / "fixed").events() if e["event"] == "threads"]

@@ -37,18 +37,39 @@ def free_cores(interval: float = 0.05) -> int:
     Why: PyTorch's OpenMP threads spin at every parallel region while they wait for each other, so a
     thread that has to share its core with another busy program stalls all of them: with one busy
     program on a 2-core machine, 2 threads trained 16x slower than 1 (benchmarks/RESULTS.md)."""
-    cores = usable_cores()
-    if cores == 1:
-        return 1
-    try:
-        busy0, own0 = _cpu_busy(), _own_cpu()
-        time.sleep(interval)
-        busy1, own1 = _cpu_busy(), _own_cpu()
-    except (OSError, ValueError, IndexError):  # no /proc (not Linux): assume the machine is ours
-        return cores
-    ticks = os.sysconf("SC_CLK_TCK") * interval  # one busy core's ticks over the interval
-    others = max(0.0, (busy1 - busy0) - (own1 - own0)) / ticks
-    return max(1, min(cores, round(cores - others)))
+    watch = CoreWatch()
+    time.sleep(interval)
+    return watch.free(min_window=0.0) or usable_cores()
+
+
+class CoreWatch:
+    """Free cores measured over the time between calls, for a loop that has check points of its own
+    (training's progress events, about a second apart): no sleeping, and the longer window sees more."""
+
+    def __init__(self):
+        self.cores = usable_cores()
+        self._last = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, int, int] | None:
+        try:
+            return time.monotonic(), _cpu_busy(), _own_cpu()
+        except (OSError, ValueError, IndexError):  # no /proc (not Linux): nothing to watch
+            return None
+
+    def free(self, min_window: float = 0.25) -> int | None:
+        """The cores others left free since the last call (or since this watch began); None when that is
+        under `min_window` seconds ago (too few clock ticks to tell) or /proc cannot be read."""
+        if self.cores == 1:
+            return 1
+        now = self._sample()
+        if now is None or self._last is None or now[0] - self._last[0] < min_window:
+            return None
+        (t0, busy0, own0), (t1, busy1, own1) = self._last, now
+        self._last = now
+        ticks = os.sysconf("SC_CLK_TCK") * max(t1 - t0, 1e-9)  # one busy core's ticks over the window
+        others = max(0.0, (busy1 - busy0) - (own1 - own0)) / ticks
+        return max(1, min(self.cores, round(self.cores - others)))
 
 
 def _cpu_busy() -> int:

@@ -31,11 +31,11 @@ from mnistlab.config import Config
 from mnistlab.data import Dataset, load_dataset, split_validation
 from mnistlab.data.augment import augment
 from mnistlab.data.dataset import epoch_order, epoch_seed, limit_training_set, pixel_stats, validation_count
-from mnistlab.device import autocast_dtype, select_device, threads
+from mnistlab.device import autocast_dtype, select_device, set_process_threads, threads
 from mnistlab.errors import MnistlabError, MnistlabWarning
 from mnistlab.evaluate import evaluate, loss_from_logits, metrics_from_logits, predict_logits
 from mnistlab.models import build_model
-from mnistlab.resources import check_memory, check_threads, free_cores, usable_cores
+from mnistlab.resources import CoreWatch, check_memory, check_threads, free_cores, usable_cores
 from mnistlab.runfolder import CHECKPOINT, META, RESULT, WEIGHTS, Run, RunMeta, locked, step_position
 from mnistlab.train.checkpoint import load_checkpoint, save_checkpoint
 from mnistlab.train.optim import Optimizer, Schedule, make_optimizer, make_schedule
@@ -80,10 +80,12 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     recorded = min(_recorded_threads(out), usable_cores()) if resume else 0
     replica = distributed.from_env()  # under torchrun each rank's threads are set by the launcher
     wanted = config.train.threads or recorded or (free_cores() if not replica.enabled else 0)
+    follow = not config.train.threads and not replica.enabled  # and then follows the load (Training.follow_load)
     # one writer per run folder: a second `train --out` of the same folder is refused while this one runs
     lock = locked(out) if replica.is_main else contextlib.nullcontext()
     with lock, threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
         t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks), lang)
+        t.cores = CoreWatch() if follow and t.device.type == "cpu" else None
         stop_reason = None
         for epoch in range(t.state.epoch + 1, config.train.epochs + 1):
             stop_reason = t.run_epoch(epoch)
@@ -113,6 +115,7 @@ class Training:
     progress: bool
     started: float  # perf_counter() when this process began preparing: the run's seconds include set-up
     lang: str = "en"  # of the progress lines
+    cores: CoreWatch | None = None  # set when the thread count follows the load (train.threads = 0, CPU)
 
     # -- prepare --------------------------------------------------------------------------------
     @classmethod
@@ -228,9 +231,19 @@ class Training:
                            "global_step": (epoch - 1) * self.steps_per_epoch + step + 1,
                            "epochs_done": round(step_position(epoch, step + 1, self.steps_per_epoch), 6),
                            **row, "learning_rate": lrs[-1]})
+                self.follow_load(epoch, step + 1)
         bar.close()
         # learning_rate: where the epoch ended; _min/_max: the range the schedule swept within it
         return {**row, "learning_rate": lrs[-1], "learning_rate_min": min(lrs), "learning_rate_max": max(lrs)}
+
+    def follow_load(self, epoch: int, step: int) -> None:
+        """One thread per core that other programs leave free, re-measured over the steps since the last
+        progress event: a program that starts mid-run takes a thread away before the threads stall each
+        other at every step, and one that ends gives it back. Logged as a `threads` event."""
+        free = self.cores.free() if self.cores else None
+        if free and free != torch.get_num_threads():
+            set_process_threads(free)  # inside fit's `threads` block, which restores the caller's count
+            self.emit({"event": "threads", "epoch": epoch, "step": step, "threads": free})
 
     def _running_means(self, loss_sum, correct, seen: int, epoch: int) -> dict:
         total_loss, total_correct = self.ddp.all_sum(loss_sum, correct)  # over all ranks' parts
