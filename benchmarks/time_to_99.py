@@ -120,7 +120,7 @@ def run_default(recipe, seed, args, tmp, env, precision="auto", busy=False) -> d
 def run_baseline(recipe, seed, args, tmp, env) -> dict:
     out = Path(tmp) / f"{recipe}-{seed}"
     cmd = [sys.executable, __file__, "--child", recipe, "--seed", str(seed), "--data-dir", args.data_dir,
-           "--out", str(out), "--max-seconds", str(args.max_seconds)]
+           "--out", str(out), "--max-seconds", str(args.max_seconds), *sum((["--set", s] for s in args.set), [])]
     _, rss, text = measure(cmd, env)
     record = json.loads(next(l for l in text.splitlines() if l.startswith("RESULT "))[7:])
     epochs = record["epoch"] if record["reached"] else len(record["epochs"])

@@ -40,7 +40,7 @@ def tiny_toml(tmp_path_factory, tiny_idx_dir):
     (["--set", "train.learning_rate=inf"], "train.learning_rate = inf: expected a finite number"),
     (["--set", "train.target_accuracy=nan"], "train.target_accuracy = nan: expected a finite number"),
     (["--set", "train.weight_decay=-inf"], "train.weight_decay = -inf"),
-    (["--set", "model.layers[4].momentum=nan"], "model.layers[4].momentum = nan"),
+    (["--set", "model.layers[2].momentum=nan"], "model.layers[2].momentum = nan"),
     (["--seed", "1e29"], "train.seed = 100000000000000000000000000000 is out of range"),
     (["--seed", "100000000000000000000000000000"], "train.seed = 1000000000000000000000000000"),
     (["--epochs", "1e12"], "train.epochs = 1000000000000 is out of range: it must be at most 2147483647"),
