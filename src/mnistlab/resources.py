@@ -43,8 +43,8 @@ def free_cores(interval: float = 0.05) -> int:
 
 
 class CoreWatch:
-    """Free cores measured over the time between calls, for a loop that has check points of its own
-    (training's progress events, about a second apart): no sleeping, and the longer window sees more."""
+    """Free cores measured over the time between calls, for a loop that can ask at every step: a call
+    sooner than `min_window` after the last measurement costs one clock read and returns None."""
 
     def __init__(self):
         self.cores = usable_cores()
@@ -57,13 +57,15 @@ class CoreWatch:
         except (OSError, ValueError, IndexError):  # no /proc (not Linux): nothing to watch
             return None
 
-    def free(self, min_window: float = 0.25) -> int | None:
-        """The cores others left free since the last call (or since this watch began); None when that is
-        under `min_window` seconds ago (too few clock ticks to tell) or /proc cannot be read."""
+    def free(self, min_window: float = 0.5) -> int | None:
+        """The cores others left free since the last measurement (or since this watch began); None when
+        that is under `min_window` seconds ago (too few clock ticks to tell) or /proc cannot be read."""
         if self.cores == 1:
             return 1
+        if self._last is None or time.monotonic() - self._last[0] < min_window:
+            return None
         now = self._sample()
-        if now is None or self._last is None or now[0] - self._last[0] < min_window:
+        if now is None:
             return None
         (t0, busy0, own0), (t1, busy1, own1) = self._last, now
         self._last = now

@@ -231,15 +231,15 @@ class Training:
                            "global_step": (epoch - 1) * self.steps_per_epoch + step + 1,
                            "epochs_done": round(step_position(epoch, step + 1, self.steps_per_epoch), 6),
                            **row, "learning_rate": lrs[-1]})
-                self.follow_load(epoch, step + 1)
+            self.follow_load(epoch, step + 1)
         bar.close()
         # learning_rate: where the epoch ended; _min/_max: the range the schedule swept within it
         return {**row, "learning_rate": lrs[-1], "learning_rate_min": min(lrs), "learning_rate_max": max(lrs)}
 
     def follow_load(self, epoch: int, step: int) -> None:
-        """One thread per core that other programs leave free, re-measured over the steps since the last
-        progress event: a program that starts mid-run takes a thread away before the threads stall each
-        other at every step, and one that ends gives it back. Logged as a `threads` event."""
+        """One thread per core that other programs leave free, re-measured every half second (a clock read
+        per step in between): a program that starts mid-run takes a thread away before the threads stall
+        each other for long, and one that ends gives it back. Logged as a `threads` event."""
         free = self.cores.free() if self.cores else None
         if free and free != torch.get_num_threads():
             set_process_threads(free)  # inside fit's `threads` block, which restores the caller's count
