@@ -75,7 +75,11 @@ def test_every_presets_keras_script_trains_an_epoch_with_summarys_parameter_coun
     for name in PRESETS:
         paths.append(tmp_path / f"{name}.py")
         assert main(["code", "--model", name, "--dataset", f"idx:{small_idx}", *SMALL, "--out", str(paths[-1])]) == 0
-    outputs = _run_scripts(paths, tmp_path, mnistlab=True)
+    steps = tmp_path / "steps.py"  # train.steps_per_epoch becomes fit's own argument
+    assert main(["code", "--dataset", f"idx:{small_idx}", *SMALL, "--set", "train.steps_per_epoch=1", "--out", str(steps)]) == 0
+    assert "steps_per_epoch=steps_per_epoch," in steps.read_text()
+    outputs = _run_scripts([*paths, steps], tmp_path, mnistlab=True)
+    assert re.search(r"test accuracy \d\.\d{4}", outputs[-1]), outputs[-1][-500:]
     for name, out in zip(PRESETS, outputs):
         trainable = int(re.search(r"Trainable params: ([\d,]+)", out).group(1).replace(",", ""))
         assert trainable == _params(name), name
@@ -98,7 +102,10 @@ def test_pytorch_scripts_run_without_mnistlab(small_idx, tmp_path):
         cfg = preset(name).replace(**{"data.dataset": f"idx:{small_idx}", "data.validation_size": 64, "train.epochs": 1})
         paths.append(tmp_path / f"{name}.py")
         paths[-1].write_text(generate(cfg, (1, 28, 28), 10, "pytorch", name))
-    outputs = _run_scripts(paths, tmp_path, mnistlab=False)
+    steps = tmp_path / "steps.py"  # train.steps_per_epoch: one batch per epoch
+    steps.write_text(generate(cfg.replace(**{"train.steps_per_epoch": 1}), (1, 28, 28), 10, "pytorch", "steps"))
+    outputs = _run_scripts([*paths, steps], tmp_path, mnistlab=False)
+    assert re.search(r"test accuracy \d\.\d{4}", outputs[-1]), outputs[-1][-500:]
     for name, out in zip(TORCH_PRESETS, outputs):
         assert f"{_params(name):,} parameters (mnistlab summary: {_params(name):,})" in out, name
         assert re.search(r"test accuracy \d\.\d{4}", out)

@@ -342,3 +342,19 @@ def test_training_follows_the_load_when_threads_is_0(tmp_path, tiny_dataset, mon
 
     fit(tiny_config(epochs=1, log_every=5, threads=1), tmp_path / "fixed", dataset=tiny_dataset, progress=False)
     assert not [e for e in Run.open(tmp_path / "fixed").events() if e["event"] == "threads"]
+
+
+def test_steps_per_epoch_trains_on_part_of_each_epochs_shuffled_order(tmp_path, tiny_dataset):
+    """train.steps_per_epoch (Keras' fit argument): that many batches an epoch, the schedule sized to them."""
+    fit(tiny_config(epochs=2, steps_per_epoch=3, schedule="one_cycle", log_every=1), tmp_path / "r",
+        dataset=tiny_dataset, progress=False)
+    events = Run.open(tmp_path / "r").events()
+    start = next(e for e in events if e["event"] == "start")
+    steps = [e["step"] for e in events if e["event"] == "step"]
+    assert start["steps_per_epoch"] == 3 and steps == [1, 2, 3, 1, 2, 3]
+    last = [e for e in events if e["event"] == "step"][-1]
+    assert last["learning_rate"] == 0.0  # one-cycle ends at 0 after 2 x 3 steps, not after 2 whole epochs
+
+    whole = -(-(len(tiny_dataset.train_labels) - 200) // 64)  # 1,000 training images in batches of 64
+    with pytest.raises(MnistlabError, match=rf"train.steps_per_epoch = 99 is more than the {whole} batches"):
+        fit(tiny_config(steps_per_epoch=99), tmp_path / "big", dataset=tiny_dataset, progress=False)

@@ -215,7 +215,7 @@ class Training:
             with torch.autocast(self.device.type, dtype=amp, enabled=amp is not None):
                 logits = model(xb)
             loss = loss_from_logits(logits.float(), yb, tc.loss, tc.label_smoothing)  # the loss in float32
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             (loss * ddp.grad_weight(b - a, hi - lo) if ddp.enabled else loss).backward()
             optimizer.step()
             schedule.step()

@@ -33,7 +33,8 @@ class Optimizer:
         self.param_groups = [{"lr": lr, "weight_decay": weight_decay, **hyper}]
         self.state: list[dict] = [{} for _ in self.params]
 
-    def zero_grad(self, set_to_none: bool = True) -> None:
+    def zero_grad(self) -> None:
+        """Drop the gradients (None, not zeros: the next backward pass writes them afresh)."""
         for p in self.params:
             p.grad = None
 
@@ -86,7 +87,10 @@ class SGD(Optimizer):
             fresh = [not s for s in states]
             bufs = self._buffers(states, "momentum_buffer", params)
             for buf, g, new in zip(bufs, grads, fresh):
-                buf.copy_(g) if new else buf.mul_(momentum).add_(g)  # torch: the first buffer is the gradient
+                if new:  # as torch.optim: the first buffer is the gradient itself
+                    buf.copy_(g)
+                else:
+                    buf.mul_(momentum).add_(g)
             grads = torch._foreach_add(grads, bufs, alpha=momentum) if group["nesterov"] else bufs
         torch._foreach_add_(params, grads, alpha=-lr)
 
