@@ -199,7 +199,7 @@ def _keras_schedule(tc: C.TrainConfig) -> tuple[str, str]:
                     f"decay_steps=steps_per_epoch * {tc.step_size}, decay_rate={tc.gamma}, staircase=True)")
     if tc.schedule == "cosine":
         return "", f"learning_rate = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps={total})"
-    return f'''class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+    return '''class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
     """mnistlab's one_cycle: from peak/25 up to peak over the first `warmup` of training, then down to 0."""
 
     def __init__(self, peak, total_steps, warmup):
@@ -332,7 +332,7 @@ model.compile(optimizer=optimizer, loss=loss, metrics={_keras_metrics(tc, num_cl
 
 history = model.fit(
     x_train, keras.utils.to_categorical(y_train, NUM_CLASSES), epochs=EPOCHS, batch_size=BATCH_SIZE,
-    shuffle={tc.shuffle},{"" if tc.steps_per_epoch is None else " steps_per_epoch=steps_per_epoch,"}{f"""
+    shuffle={tc.shuffle},{"" if tc.steps_per_epoch is None else " steps_per_epoch=steps_per_epoch,"}{"""
     validation_data=(x_val, keras.utils.to_categorical(y_val, NUM_CLASSES)),""" if val else ""}{"""
     callbacks=[StopAtAccuracy()],""" if target else ""}
 )
