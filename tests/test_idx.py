@@ -122,3 +122,24 @@ def test_gzip_cut_short(tmp_path):
 
 def test_missing_file(tmp_path):
     _assert_error(tmp_path / "nope.gz", "not found")
+
+
+def test_decoded_cache_serves_the_same_array_and_survives_a_damaged_or_unwritable_cache(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    path = write_idx(tmp_path / "images.gz", images)
+    cache = tmp_path / "decoded"
+    first = read_idx(path, cache)  # decoded, and kept
+    (kept,) = cache.glob("*.npy")
+    assert np.array_equal(first, images) and np.array_equal(np.load(kept), images)
+    assert np.array_equal(read_idx(path, cache), images)  # served from the cache
+
+    kept.write_bytes(b"")  # a damaged cache file: decoded again and rewritten, not an error
+    assert np.array_equal(read_idx(path, cache), images)
+    assert np.array_equal(np.load(kept), images)
+
+    write_idx(path, images[:10])  # the file changed: a new key, never the old array
+    assert read_idx(path, cache).shape == (10, 28, 28)
+
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder should be")  # cannot be written: no error either
+    assert np.array_equal(read_idx(path, blocked), images[:10])

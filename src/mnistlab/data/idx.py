@@ -65,7 +65,7 @@ def read_idx(path: str | os.PathLike, decoded_cache: str | os.PathLike | None = 
     cached = Path(decoded_cache) / f"{hashlib.sha256(raw).hexdigest()[:32]}.npy"
     try:
         return np.load(cached, allow_pickle=False)
-    except (OSError, ValueError):  # not cached yet, or a damaged cache file: decode, and (re)write it
+    except (OSError, ValueError, EOFError):  # not cached yet, or a damaged cache file: decode, and (re)write it
         pass
     array = _decode(path, raw)
     with contextlib.suppress(OSError, MnistlabError):  # a cache that cannot be written (read-only, full) is no error
