@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from time_to_99 import busy_program  # the same busy program, in its own session (this folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,10 +31,8 @@ def one_run(data_dir: str, out: Path, after: float, extra: list[str], limit: flo
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     t0 = time.perf_counter()
     train = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    busy = None
-    try:
-        time.sleep(after)
-        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+    time.sleep(after)
+    with busy_program():
         try:
             train.wait(timeout=limit)
         except subprocess.TimeoutExpired:
@@ -41,10 +40,6 @@ def one_run(data_dir: str, out: Path, after: float, extra: list[str], limit: flo
             train.wait()
             return {"seconds": None, "changes": []}
         seconds = time.perf_counter() - t0
-    finally:
-        if busy is not None:
-            os.killpg(busy.pid, signal.SIGKILL)
-            busy.wait()
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     changes = [(e["step"], e["threads"]) for e in events if e["event"] == "threads"]
     return {"seconds": seconds, "changes": changes}

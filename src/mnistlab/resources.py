@@ -38,8 +38,10 @@ def free_cores(interval: float = 0.05) -> int:
     thread that has to share its core with another busy program stalls all of them: with one busy
     program on a 2-core machine, 2 threads trained 16x slower than 1 (benchmarks/RESULTS.md)."""
     watch = CoreWatch()
+    if watch.cores == 1:
+        return 1
     time.sleep(interval)
-    return watch.free(min_window=0.0) or usable_cores()
+    return watch.free(min_window=0.0) or watch.cores
 
 
 class CoreWatch:
