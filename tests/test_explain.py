@@ -188,3 +188,13 @@ def test_cli_explain_strides_writes_a_picture_in_korean(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "스트라이드" in text and "패딩" in text and "뒤(아래/오른쪽) 1" in text
     assert Image.open(out).size[0] > 500
+
+
+def test_conv_text_names_the_padding_only_where_there_is_some():
+    model, x = random_network(), image(1)
+    same = format_conv(explain_conv(model, LAYERS, x, 0, (0, 0)))
+    assert "padding SAME: zero padding top 1, bottom 2, left 1, right 2" in same and "· = a zero-padding cell" in same
+    valid = format_conv(explain_conv(model, LAYERS, x, 3, (1, 1)))
+    assert "kernel_size 3x3, strides 2x2, padding VALID: no zero padding" in valid
+    assert "zero-padding cell" not in valid and "(row 1 x stride 2, col 1 x stride 2)" in valid
+    assert "패딩 VALID: 0 패딩 없음" in format_conv(explain_conv(model, LAYERS, x, 3, (1, 1)), "ko")

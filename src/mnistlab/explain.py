@@ -231,10 +231,11 @@ def format_conv(d: dict, lang: str = "en", caption: str = "") -> str:
     lines = [caption] if caption else []
     lines.append(t("conv.head", lang, layer=d["layer"], filter=d["filter"], row=row, col=col,
                    shape=" x ".join(map(str, d["output_shape"]))))
-    lines.append(t("conv.settings", lang, kh=kh, kw=kw, sh=sh, sw=sw, padding=d["padding"].upper(),
-                   top=top, bottom=bottom, left=left, right=right))
-    lines.append(t("conv.window", lang, r0=d["rows"][0], r1=d["rows"][-1], c0=d["cols"][0], c1=d["cols"][-1],
-                   row=row, col=col, sh=sh, sw=sw, top=top, left=left))
+    padded = any(d["pads"])  # VALID, or SAME with nothing to pad: no '·' cells to explain
+    lines.append(t("conv.settings" if padded else "conv.settings_unpadded", lang, kh=kh, kw=kw, sh=sh, sw=sw,
+                   padding=d["padding"].upper(), top=top, bottom=bottom, left=left, right=right))
+    lines.append(t("conv.window" if padded else "conv.window_unpadded", lang, r0=d["rows"][0], r1=d["rows"][-1],
+                   c0=d["cols"][0], c1=d["cols"][-1], row=row, col=col, sh=sh, sw=sw, top=top, left=left))
     if d["layer"] == 0:
         lines.append(t("conv.normalised", lang))
     channels = len(d["window"])

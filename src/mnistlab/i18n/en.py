@@ -25,6 +25,8 @@ MESSAGES: dict[str, str] = {
     "conv.head": "layer {layer} conv2d, filter {filter}, output at row {row}, col {col} (of {shape})",
     "conv.settings": "kernel_size {kh}x{kw}, strides {sh}x{sw}, padding {padding}: zero padding top {top}, "
                      "bottom {bottom}, left {left}, right {right}",
+    "conv.settings_unpadded": "kernel_size {kh}x{kw}, strides {sh}x{sw}, padding {padding}: no zero padding",
+    "conv.window_unpadded": "reads input rows {r0}..{r1}, cols {c0}..{c1}  (row {row} x stride {sh}, col {col} x stride {sw})",
     "conv.window": "reads input rows {r0}..{r1}, cols {c0}..{c1}  (row {row} x stride {sh} - {top}, "
                    "col {col} x stride {sw} - {left}); · = a zero-padding cell",
     "conv.normalised": "(the input is the normalised image: (pixel / 255 - mean) / std, as the network sees it)",

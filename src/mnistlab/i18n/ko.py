@@ -26,6 +26,8 @@ MESSAGES: dict[str, str] = {
     "conv.head": "레이어 {layer} conv2d, 필터 {filter}, 출력 위치 행 {row}, 열 {col} ({shape} 중)",
     "conv.settings": "커널 사이즈 {kh}x{kw}, 스트라이드 {sh}x{sw}, 패딩 {padding}: 0 패딩 위 {top}, 아래 {bottom}, "
                      "왼쪽 {left}, 오른쪽 {right}",
+    "conv.settings_unpadded": "커널 사이즈 {kh}x{kw}, 스트라이드 {sh}x{sw}, 패딩 {padding}: 0 패딩 없음",
+    "conv.window_unpadded": "입력의 행 {r0}..{r1}, 열 {c0}..{c1}을 읽습니다  (행 {row} x 스트라이드 {sh}, 열 {col} x 스트라이드 {sw})",
     "conv.window": "입력의 행 {r0}..{r1}, 열 {c0}..{c1}을 읽습니다  (행 {row} x 스트라이드 {sh} - {top}, "
                    "열 {col} x 스트라이드 {sw} - {left}); · = 0 패딩 칸",
     "conv.normalised": "(입력은 정규화된 이미지입니다: (픽셀 / 255 - 평균) / 표준편차, 네트워크가 보는 그대로)",
