@@ -21,6 +21,7 @@ MESSAGES: dict[str, str] = {
     "loss.binary_cross_entropy": "binary cross-entropy = the sum of the {n} terms = {loss}",
     "loss.binary_why": "(each of the {n} classes is a yes/no question with its own term;\n"
                        " cross-entropy would count only the true class's term, so this sum is larger)",
+    "loss.smoothed": "with train.label_smoothing = {smoothing}, as training, val_loss and evaluate count it: {loss}",
     # -- explain conv ---------------------------------------------------------------------------
     "conv.head": "layer {layer} conv2d, filter {filter}, output at row {row}, col {col} (of {shape})",
     "conv.settings": "kernel_size {kh}x{kw}, strides {sh}x{sw}, padding {padding}: zero padding top {top}, "

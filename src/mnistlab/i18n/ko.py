@@ -22,6 +22,7 @@ MESSAGES: dict[str, str] = {
     "loss.binary_cross_entropy": "이진 교차 엔트로피 = {n}개 항의 합 = {loss}",
     "loss.binary_why": "({n}개 클래스가 저마다 예/아니오 질문이 되어 자기 항을 더합니다;\n"
                        " 교차 엔트로피는 정답 클래스의 항 하나만 세므로, 이 합이 더 큽니다)",
+    "loss.smoothed": "train.label_smoothing = {smoothing}을 넣은 손실 (학습, 검증 손실, evaluate가 세는 값): {loss}",
     # -- explain conv ---------------------------------------------------------------------------
     "conv.head": "레이어 {layer} conv2d, 필터 {filter}, 출력 위치 행 {row}, 열 {col} ({shape} 중)",
     "conv.settings": "커널 사이즈 {kh}x{kw}, 스트라이드 {sh}x{sw}, 패딩 {padding}: 0 패딩 위 {top}, 아래 {bottom}, "

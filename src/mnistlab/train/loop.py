@@ -256,13 +256,14 @@ class Training:
         return row
 
     def validate(self) -> dict:
-        """val_loss, val_accuracy and the other train.metrics on the held-out images (none held out: {})."""
+        """val_loss, val_accuracy and the other train.metrics on the held-out images (none held out: {}).
+        val_loss is the training loss, label smoothing included, as in Keras: the two curves compare."""
         val_x, val_y = self.val
         if len(val_x) == 0:
             return {}
         tc = self.config.train
         m = metrics_from_logits(predict_logits(self.model, val_x, tc.eval_batch_size), val_y, tc.loss,
-                                list(self.dataset.classes))
+                                list(self.dataset.classes), label_smoothing=tc.label_smoothing)
         return {"val_loss": m["loss"], "val_accuracy": m["accuracy"], **{f"val_{name}": m[name] for name in tc.metrics}}
 
     def _check_target(self, row: dict) -> str | None:
@@ -292,7 +293,8 @@ class Training:
     def _write_result(self, stop_reason: str | None) -> dict:
         tc, ds, state, run = self.config.train, self.dataset, self.state, self.run
         run.save_weights(self.model)
-        test = evaluate(self.model, ds.test_images, ds.test_labels, tc.loss, list(ds.classes), tc.eval_batch_size)
+        test = evaluate(self.model, ds.test_images, ds.test_labels, tc.loss, list(ds.classes), tc.eval_batch_size,
+                        label_smoothing=tc.label_smoothing)
         history = state.history
         result = {
             "status": {"target_accuracy": "reached_target", "cancelled": "cancelled"}.get(stop_reason, "completed"),
