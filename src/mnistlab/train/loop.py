@@ -69,7 +69,7 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
 
     `dataset` skips loading (tests, sweeps); `resume=True` continues `out` from its checkpoint, with
     `config` equal to the run's own except for `RESUMABLE_KEYS` (e.g. more epochs extend the run).
-    `lang` is the language of the progress lines (see mnistlab.i18n).
+    `lang` is the language of the progress lines and of the errors that refuse or stop the run (see mnistlab.i18n).
     Under torchrun this is one of several data-parallel processes (see mnistlab.distributed).
     """
     # The CPU threads to train with: an explicit train.threads; else the count a resumed run started with
@@ -114,7 +114,7 @@ class Training:
     callbacks: list[Callback]
     progress: bool
     started: float  # perf_counter() when this process began preparing: the run's seconds include set-up
-    lang: str = "en"  # of the progress lines
+    lang: str = "en"  # of the progress lines and the errors
     cores: CoreWatch | None = None  # set when the thread count follows the load (train.threads = 0, CPU)
 
     # -- prepare --------------------------------------------------------------------------------
@@ -124,12 +124,12 @@ class Training:
         started, tc, dc = time.perf_counter(), config.train, config.data
         ddp, device = distributed.setup(select_device(tc.device))  # a single process outside torchrun
         progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
-        previous = _check_folder(out, config, resume) if ddp.is_main else None
+        previous = _check_folder(out, config, resume, lang) if ddp.is_main else None
         ds = limit_training_set(dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress),
                                 dc.train_limit)
         # an impossible stack, or one larger than this machine's memory, fails before any allocation
         check_memory(config, ds.input_shape, ds.num_classes, _device_memory(device))
-        _check_metrics(config, ds)
+        _check_metrics(config, ds, lang)
         n_val = validation_count(dc.validation_size, len(ds.train_images))
         (train_x, train_y), val = split_validation(ds.train_images, ds.train_labels, n_val)
         mean, std = pixel_stats(train_x) if dc.normalize else (None, None)
@@ -140,7 +140,7 @@ class Training:
         # faster on a CPU (benchmarks/RESULTS.md). Set before DDP records the parameters' layout.
         model.to_channels_last()
         optimizer = make_optimizer(model.parameters(), tc)
-        steps_per_epoch = _steps_per_epoch(ddp.steps_per_epoch(len(train_x), tc.batch_size), tc)
+        steps_per_epoch = _steps_per_epoch(ddp.steps_per_epoch(len(train_x), tc.batch_size), tc, lang)
         schedule = make_schedule(optimizer, steps_per_epoch, tc)
         params = sum(p.numel() for p in model.parameters())
 
@@ -249,10 +249,13 @@ class Training:
         total_loss, total_correct = self.ddp.all_sum(loss_sum, correct)  # over all ranks' parts
         row = {"loss": total_loss.item() / seen, "accuracy": total_correct.item() / seen}
         if not math.isfinite(row["loss"]):
-            kept = (f"the last good checkpoint (epoch {epoch - 1}) is kept in {self.run.path if self.run else ''}"
-                    if epoch > 1 else "no epoch finished")
-            raise MnistlabError(f"the loss became {row['loss']} during epoch {epoch}; {kept}; "
-                                f"lower train.learning_rate (now {self.config.train.learning_rate}) and train again")
+            lr = self.config.train.learning_rate
+            if epoch == 1:
+                raise MnistlabError(i18n.t("train.nan_loss_first", self.lang, loss=row["loss"], epoch=epoch,
+                                           learning_rate=lr))
+            path = self.run.path if self.run else ""  # other ranks under torchrun write nothing, know no folder
+            raise MnistlabError(i18n.t("train.nan_loss", self.lang, loss=row["loss"], epoch=epoch, last=epoch - 1,
+                                       path=path, learning_rate=lr))
         return row
 
     def validate(self) -> dict:
@@ -329,35 +332,33 @@ class Training:
 
 
 # -- checks before training ------------------------------------------------------------------------
-def _check_folder(out: Path, config: Config, resume: bool) -> Run | None:
+def _check_folder(out: Path, config: Config, resume: bool, lang: str) -> Run | None:
     """The run being resumed (checked against `config`), or None for a new run in a free folder."""
     never_trained = (out / META).exists() and not (out / CHECKPOINT).exists() and not (out / WEIGHTS).exists()
     if not resume:
         if never_trained:  # killed, or NaN, during its first epoch: nothing to keep, so start it again here
-            warnings.warn(f"{out} never finished an epoch (no checkpoint): restarting it in place", MnistlabWarning,
-                          stacklevel=2)
+            warnings.warn(i18n.t("train.restart_in_place", lang, out=out), MnistlabWarning, stacklevel=2)
             return None
         if (out / META).exists():
-            raise MnistlabError(f"{out} already holds a run; pick another --out, or continue it with --resume {out}")
+            raise MnistlabError(i18n.t("train.folder_taken", lang, out=out))
         return None
     if never_trained:
-        raise MnistlabError(f"{out} never finished an epoch, so there is nothing to resume; restart it in place with "
-                            f"`mnistlab train --out {out}` (with the same settings: --config {out / 'config.toml'})")
+        raise MnistlabError(i18n.t("train.resume_never_trained", lang, out=out, config=out / "config.toml"))
     if not (out / CHECKPOINT).is_file():
-        raise MnistlabError(f"{out}: nothing to resume (no {CHECKPOINT}); start a new run instead of --resume")
+        raise MnistlabError(i18n.t("train.resume_no_checkpoint", lang, out=out, checkpoint=CHECKPOINT))
     run = Run.open(out)
     changed = [k for k in _changed_keys(run.config.to_dict(), config.to_dict()) if k not in RESUMABLE_KEYS]
     if changed:
-        raise MnistlabError(f"--resume continues {out} with its own settings, but {', '.join(changed)} changed; "
-                            f"only {', '.join(RESUMABLE_KEYS)} may change: start a new run with --out for the rest")
+        raise MnistlabError(i18n.t("train.resume_changed", lang, out=out, changed=", ".join(changed),
+                                   allowed=", ".join(RESUMABLE_KEYS)))
     done = run.metrics()[-1]["epoch"] if run.metrics() else 0
     if config.train.epochs < done:
-        raise MnistlabError(f"--epochs {config.train.epochs}: {out} has already trained {epochs(done)}; "
-                            f"give more than {done} to train it longer")
+        raise MnistlabError(i18n.t("train.resume_fewer_epochs", lang, epochs=config.train.epochs, out=out,
+                                   done=epochs(done, lang), done_count=done))
     result = run.result()
     if result and result["status"] != "cancelled" and config.train.epochs == run.config.train.epochs:
-        raise MnistlabError(f"{out} is already finished ({result['status']}, {epochs(result['epochs_run'])}); nothing "
-                            f"was changed. To train it longer: --resume {out} --epochs {result['epochs_run'] + 1}")
+        raise MnistlabError(i18n.t("train.resume_finished", lang, out=out, status=result["status"],
+                                   ran=epochs(result["epochs_run"], lang), more=result["epochs_run"] + 1))
     (out / RESULT).unlink(missing_ok=True)  # an extended run is unfinished again until it ends
     return run
 
@@ -373,20 +374,18 @@ def _changed_keys(old: dict, new: dict, prefix: str = "") -> list[str]:
     return keys
 
 
-def _check_metrics(config: Config, ds: Dataset) -> None:
+def _check_metrics(config: Config, ds: Dataset, lang: str) -> None:
     if "top5_accuracy" in config.train.metrics and ds.num_classes <= 5:
-        raise MnistlabError(f"train.metrics: top5_accuracy needs more than 5 classes, but {ds.name} has "
-                            f"{ds.num_classes} (it would always be 1.0); remove it from train.metrics")
+        raise MnistlabError(i18n.t("train.top5_few_classes", lang, dataset=ds.name, classes=ds.num_classes))
 
 
-def _steps_per_epoch(whole: int, tc) -> int:
+def _steps_per_epoch(whole: int, tc, lang: str) -> int:
     """The batches an epoch trains on: train.steps_per_epoch, at most the `whole` training set's."""
     if tc.steps_per_epoch is None:
         return whole
     if tc.steps_per_epoch > whole:
-        raise MnistlabError(f"train.steps_per_epoch = {tc.steps_per_epoch} is more than the {whole} batches of "
-                            f"{tc.batch_size} the training set holds; set it to at most {whole}, or remove it to "
-                            f"train on all of them")
+        raise MnistlabError(i18n.t("train.steps_too_many", lang, steps=tc.steps_per_epoch, whole=whole,
+                                   batch_size=tc.batch_size))
     return tc.steps_per_epoch
 
 
