@@ -345,6 +345,23 @@ def test_training_follows_the_load_when_threads_is_0(tmp_path, tiny_dataset, mon
     assert not [e for e in Run.open(tmp_path / "fixed").events() if e["event"] == "threads"]
 
 
+def test_fit_gives_the_caller_its_threads_back_when_it_started_with_the_same_count(tmp_path, tiny_dataset,
+                                                                                   monkeypatch):
+    """On an idle machine fit starts with the caller's own count; following the load then changes it, and the
+    caller must still get its count back (it kept the changed one, since `threads` restored only a count it had
+    set itself)."""
+    from mnistlab import resources
+    from mnistlab.train import loop
+
+    before = torch.get_num_threads()
+    monkeypatch.setattr(loop, "free_cores", lambda: before)  # every core free at the start
+    busier = 1 if before > 1 else 2
+    monkeypatch.setattr(resources.CoreWatch, "free", lambda self, min_window=0.5: busier)  # then a program starts
+    fit(tiny_config(epochs=1), tmp_path / "r", dataset=tiny_dataset, progress=False)
+    assert [e["threads"] for e in Run.open(tmp_path / "r").events() if e["event"] == "threads"] == [busier]
+    assert torch.get_num_threads() == before
+
+
 def test_steps_per_epoch_trains_on_part_of_each_epochs_shuffled_order(tmp_path, tiny_dataset):
     """train.steps_per_epoch (Keras' fit argument): that many batches an epoch, the schedule sized to them."""
     fit(tiny_config(epochs=2, steps_per_epoch=3, schedule="one_cycle", log_every=1), tmp_path / "r",

@@ -37,16 +37,17 @@ def set_process_threads(n: int) -> None:
 
 @contextlib.contextmanager
 def threads(n: int) -> Iterator[None]:
-    """Run a block with `n` intra-op CPU threads (0: as they are), then restore the previous count."""
+    """Run a block with `n` intra-op CPU threads (0: as they are), then restore the previous count, also
+    when it was `n` already or 0 was given: code inside the block may change the count itself (fit
+    follows the machine's load), and the caller must get its own back either way."""
     before = torch.get_num_threads()
-    if n <= 0 or n == before:
-        yield
-        return
-    torch.set_num_threads(n)
+    if 0 < n != before:
+        torch.set_num_threads(n)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 @functools.cache
