@@ -293,6 +293,28 @@ def test_resume_extends_a_run_honours_what_it_can_and_refuses_the_rest(tmp_path,
     assert run.config.train.epochs == 2  # config.toml says what ran
 
 
+def test_resume_reads_the_run_folder_once_and_trains_with_its_recorded_threads(tmp_path, tiny_dataset, monkeypatch):
+    from mnistlab.train import loop
+
+    monkeypatch.setattr(loop, "free_cores", lambda: 1)  # the run starts on a busy machine: 1 thread, recorded
+    fit(tiny_config(epochs=1), tmp_path / "r", dataset=tiny_dataset, progress=False)
+    assert Run.open(tmp_path / "r").meta.threads == 1
+    monkeypatch.setattr(loop, "free_cores", lambda: 2)  # and resumes on a quieter one
+    opened, used = [], []
+    real_open = Run.open.__func__
+    monkeypatch.setattr(Run, "open", classmethod(lambda cls, path: opened.append(path) or real_open(cls, path)))
+    monkeypatch.setattr(loop.CoreWatch, "free", lambda self, min_window=0.5: None)  # no load change mid-run
+
+    def threads_at_start(event):
+        if event["event"] == "start":
+            used.append(torch.get_num_threads())
+
+    fit(tiny_config(epochs=2), tmp_path / "r", dataset=tiny_dataset, resume=True, progress=False,
+        callbacks=[threads_at_start])
+    assert opened == [tmp_path / "r"]  # checked and its thread count taken from one reading
+    assert used == [1]  # the count the run started with, not the 2 free cores now
+
+
 def test_free_cores_leaves_out_what_other_programs_use(monkeypatch):
     """train.threads = 0 trains with the cores other programs leave free: sharing a busy core stalls every
     OpenMP thread (benchmarks/RESULTS.md: over 9x slower with one busy program on two cores)."""

@@ -72,18 +72,15 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     `lang` is the language of the progress lines and of the errors that refuse or stop the run (see mnistlab.i18n).
     Under torchrun this is one of several data-parallel processes (see mnistlab.distributed).
     """
-    # The CPU threads to train with: an explicit train.threads; else the count a resumed run started with
-    # (float sums depend on it); else one per core that other programs leave free (threads that share a
-    # busy core stall each other). Used while training; the caller's setting is restored afterwards.
     if config.train.threads:
         check_threads(config.train.threads)
-    recorded = min(_recorded_threads(out), usable_cores()) if resume else 0
-    replica = distributed.from_env()  # under torchrun each rank's threads are set by the launcher
-    wanted = config.train.threads or recorded or (free_cores() if not replica.enabled else 0)
-    follow = not config.train.threads and not replica.enabled  # and then follows the load (Training.follow_load)
+    replica = distributed.from_env()
+    follow = not config.train.threads and not replica.enabled  # the count follows the load (Training.follow_load)
     # one writer per run folder: a second `train --out` of the same folder is refused while this one runs
     lock = locked(out) if replica.is_main else contextlib.nullcontext()
-    with lock, threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
+    # An explicit train.threads from the start; otherwise prepare picks the count once it has read the run
+    # folder (see _training_threads). Either way the caller's count is restored afterwards.
+    with lock, threads(config.train.threads), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
         t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks), lang)
         t.cores = CoreWatch() if follow and t.device.type == "cpu" else None
         stop_reason = None
@@ -125,6 +122,7 @@ class Training:
         ddp, device = distributed.setup(select_device(tc.device))  # a single process outside torchrun
         progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
         previous = _check_folder(out, config, resume, lang) if ddp.is_main else None
+        set_process_threads(_training_threads(tc, previous, out, resume, ddp))  # inside fit's `threads` block
         ds = limit_training_set(dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress),
                                 dc.train_limit)
         # an impossible stack, or one larger than this machine's memory, fails before any allocation
@@ -389,11 +387,25 @@ def _steps_per_epoch(whole: int, tc, lang: str) -> int:
     return tc.steps_per_epoch
 
 
-def _recorded_threads(out) -> int:
+def _training_threads(tc, previous: Run | None, out: Path, resume: bool, ddp: distributed.Replica) -> int:
+    """The CPU threads to train with: an explicit train.threads; else the count a resumed run started with
+    (float sums depend on it); else one per core that other programs leave free (threads that share a busy
+    core stall each other); under torchrun a new run keeps the launcher's (0: unchanged)."""
+    if tc.threads:
+        return tc.threads
+    if resume:
+        # rank 0 has the run _check_folder opened; other ranks under torchrun, which skip that check, read it here
+        recorded = previous.meta.threads if previous else _recorded_threads(out)
+        if recorded:
+            return min(recorded, usable_cores())
+    return free_cores() if not ddp.enabled else 0
+
+
+def _recorded_threads(out: Path) -> int:
     try:
         return Run.open(out).meta.threads
     except MnistlabError:
-        return 0  # _check_folder says what is wrong with the folder
+        return 0  # rank 0's _check_folder says what is wrong with the folder
 
 
 def _device_memory(device: torch.device) -> int | None:
