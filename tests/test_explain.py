@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from mnistlab.cli import main
@@ -57,15 +59,25 @@ def image(seed=0) -> np.ndarray:
 def test_cross_entropy_is_minus_log_p_true_and_mnistlab_s_own_loss(tiny_run, tiny_dataset):
     run = Run.open(tiny_run)
     model = run.load_model()
+    tc = run.config.train
+    assert tc.label_smoothing == 0.1  # the default: the formula and the run's own loss differ
     x, y = tiny_dataset.test_images[3].numpy(), int(tiny_dataset.test_labels[3])
-    d = explain_loss(model, x, y, run.classes, run.output, run.config.train.loss)
+    d = explain_loss(model, x, y, run.classes, run.output, tc.loss, tc.label_smoothing)
     assert d["label"] == y and d["classes"] == run.classes and "terms" not in d
     assert sum(d["probabilities"]) == pytest.approx(1.0)
     assert d["loss"] == pytest.approx(-math.log(d["probabilities"][y]), rel=1e-9)
     logits = model(torch.from_numpy(x[None]).float() / 255)
-    own = loss_from_logits(logits, torch.tensor([y]), run.config.train.loss).item()
-    assert d["loss"] == pytest.approx(own, abs=1e-5) and d["evaluate_loss"] == pytest.approx(own)
-    assert f"-log({d['probabilities'][y]:.6g}) = {d['loss']:.6f}" in format_loss(d)
+    assert d["loss"] == pytest.approx(F.cross_entropy(logits, torch.tensor([y])).item(), abs=1e-5)
+    # evaluate_loss is what the image adds to the run's loss and val_loss: with the run's smoothing
+    smoothed = F.cross_entropy(logits, torch.tensor([y]), label_smoothing=0.1).item()
+    assert d["evaluate_loss"] == pytest.approx(smoothed, abs=1e-5) and smoothed > d["loss"] + 0.01
+    text = format_loss(d)
+    assert f"-log({d['probabilities'][y]:.6g}) = {d['loss']:.6f}" in text
+    shown = re.search(r"with train\.label_smoothing = 0\.1, as training, val_loss and evaluate count it: (\S+)", text)
+    assert shown and float(shown.group(1)) == pytest.approx(smoothed, abs=1e-5)
+    unsmoothed = explain_loss(model, x, y, run.classes, run.output, tc.loss, 0.0)
+    assert unsmoothed["evaluate_loss"] == pytest.approx(d["loss"], abs=1e-5)
+    assert "label_smoothing" not in format_loss(unsmoothed)  # nothing beyond the formula to add
 
 
 def test_binary_cross_entropy_sums_one_term_per_class():

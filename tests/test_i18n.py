@@ -27,6 +27,36 @@ def test_every_english_message_has_a_translation_with_the_same_placeholders(lang
         assert other[key].strip(), key
 
 
+def test_every_key_the_code_asks_for_is_in_every_catalogue():
+    """A message key spelt wrong in the code fails only when its line runs, often an error path no user
+    has met yet (loop.py's refusals): every literal t("key") in src/ must be in each catalogue."""
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "mnistlab"
+    keys = {k for path in src.rglob("*.py") for k in re.findall(r'\bt\(\s*"([^"]+)"', path.read_text())}
+    assert {"train.steps_too_many", "train.nan_loss", "train.resume_changed"} <= keys  # the scan finds loop.py's
+    for lang, catalogue in CATALOGUES.items():
+        assert sorted(keys - catalogue.keys()) == [], lang
+
+
+def test_a_korean_run_is_refused_in_korean(tmp_path, tiny_dataset):
+    from conftest import tiny_config
+
+    from mnistlab.errors import MnistlabError
+    from mnistlab.train import fit
+
+    with pytest.raises(MnistlabError) as refused:  # 1,000 training images in batches of 64: 16 batches
+        fit(tiny_config(steps_per_epoch=99), tmp_path / "r", dataset=tiny_dataset, progress=False, lang="ko")
+    assert str(refused.value) == ("train.steps_per_epoch = 99은(는) 학습 이미지로 만들 수 있는 배치 16개(배치 사이즈 "
+                                  "64)보다 많습니다; 16 이하로 정하거나, 빼서 모든 배치로 학습하세요")
+    with pytest.raises(MnistlabError, match=r"이어서 학습할 것이 없습니다 \(checkpoint.safetensors 없음\); "
+                                            r"--resume 대신 새 실행을 시작하세요$"):
+        fit(tiny_config(), tmp_path / "empty", dataset=tiny_dataset, resume=True, progress=False, lang="ko")
+    with pytest.raises(MnistlabError, match="is more than the 16 batches of 64"):  # English stays the default
+        fit(tiny_config(steps_per_epoch=99), tmp_path / "r", dataset=tiny_dataset, progress=False)
+
+
 def test_korean_uses_the_notes_terms():
     ko = " ".join(CATALOGUES["ko"].values())
     for term in ("필터", "커널 사이즈", "스트라이드", "패딩", "활성화 함수", "에폭", "배치", "셔플", "시그모이드",

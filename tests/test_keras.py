@@ -117,6 +117,28 @@ def test_pytorch_scripts_run_without_mnistlab(small_idx, tmp_path):
     assert "nn.ConstantPad2d((1, 2, 1, 2), 0.0)" in steps.read_text()  # TF SAME: odd pixel bottom/right
 
 
+@pytest.mark.parametrize("loss, head", [("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")])
+def test_the_keras_scripts_loss_is_mnistlabs_smoothed_loss(loss, head):
+    """The script compiles the run's label smoothing into its loss, so Keras' own loss, val_loss and evaluate
+    report the number mnistlab reports for the same outputs."""
+    import keras
+
+    from mnistlab.evaluate import loss_from_logits, probabilities
+    from mnistlab.export.code import _keras_loss
+
+    tc = C.TrainConfig(loss=loss, label_smoothing=0.1)
+    defs, line = _keras_loss(tc)
+    assert "label_smoothing=0.1" in defs + line
+    space = {"keras": keras, "NUM_CLASSES": 10}
+    exec(defs + "\n" + line, space)  # the script's own lines
+    logits = torch.randn(32, 10, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(32) % 10
+    one_hot = torch.nn.functional.one_hot(labels, 10).float()
+    theirs = float(keras.ops.mean(space["loss"](one_hot, probabilities(logits, head))))
+    assert theirs == pytest.approx(loss_from_logits(logits, labels, loss, 0.1).item(), rel=1e-5)
+    assert theirs > loss_from_logits(logits, labels, loss).item() + 0.01  # not the unsmoothed loss
+
+
 @pytest.mark.parametrize("change, words", [
     ({"train.weight_decay": 0.01}, "train.weight_decay = 0.01 with optimizer = 'adam' has no faithful Keras equivalent"),
     ({"train.metrics": ["accuracy", "precision"]}, "train.metrics contains 'precision'"),

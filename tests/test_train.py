@@ -40,8 +40,9 @@ def test_run_folder_is_complete_and_self_describing(tiny_run):
 
     from mnistlab.evaluate import evaluate
     ds = make_dataset()
-    m = evaluate(run.load_model(), ds.test_images, ds.test_labels, run.config.train.loss, run.classes)
-    assert m["accuracy"] == pytest.approx(result["test_accuracy"])
+    m = evaluate(run.load_model(), ds.test_images, ds.test_labels, run.config.train.loss, run.classes,
+                 label_smoothing=run.config.train.label_smoothing)
+    assert m["accuracy"] == pytest.approx(result["test_accuracy"]) and m["loss"] == pytest.approx(result["test_loss"])
 
 
 def test_same_seed_gives_identical_metrics_and_weights(tmp_path, tiny_dataset):
@@ -292,6 +293,28 @@ def test_resume_extends_a_run_honours_what_it_can_and_refuses_the_rest(tmp_path,
     assert run.config.train.epochs == 2  # config.toml says what ran
 
 
+def test_resume_reads_the_run_folder_once_and_trains_with_its_recorded_threads(tmp_path, tiny_dataset, monkeypatch):
+    from mnistlab.train import loop
+
+    monkeypatch.setattr(loop, "free_cores", lambda: 1)  # the run starts on a busy machine: 1 thread, recorded
+    fit(tiny_config(epochs=1), tmp_path / "r", dataset=tiny_dataset, progress=False)
+    assert Run.open(tmp_path / "r").meta.threads == 1
+    monkeypatch.setattr(loop, "free_cores", lambda: 2)  # and resumes on a quieter one
+    opened, used = [], []
+    real_open = Run.open.__func__
+    monkeypatch.setattr(Run, "open", classmethod(lambda cls, path: opened.append(path) or real_open(cls, path)))
+    monkeypatch.setattr(loop.CoreWatch, "free", lambda self, min_window=0.5: None)  # no load change mid-run
+
+    def threads_at_start(event):
+        if event["event"] == "start":
+            used.append(torch.get_num_threads())
+
+    fit(tiny_config(epochs=2), tmp_path / "r", dataset=tiny_dataset, resume=True, progress=False,
+        callbacks=[threads_at_start])
+    assert opened == [tmp_path / "r"]  # checked and its thread count taken from one reading
+    assert used == [1]  # the count the run started with, not the 2 free cores now
+
+
 def test_free_cores_leaves_out_what_other_programs_use(monkeypatch):
     """train.threads = 0 trains with the cores other programs leave free: sharing a busy core stalls every
     OpenMP thread (benchmarks/RESULTS.md: over 9x slower with one busy program on two cores)."""
@@ -344,6 +367,23 @@ def test_training_follows_the_load_when_threads_is_0(tmp_path, tiny_dataset, mon
     assert not [e for e in Run.open(tmp_path / "fixed").events() if e["event"] == "threads"]
 
 
+def test_fit_gives_the_caller_its_threads_back_when_it_started_with_the_same_count(tmp_path, tiny_dataset,
+                                                                                   monkeypatch):
+    """On an idle machine fit starts with the caller's own count; following the load then changes it, and the
+    caller must still get its count back (it kept the changed one, since `threads` restored only a count it had
+    set itself)."""
+    from mnistlab import resources
+    from mnistlab.train import loop
+
+    before = torch.get_num_threads()
+    monkeypatch.setattr(loop, "free_cores", lambda: before)  # every core free at the start
+    busier = 1 if before > 1 else 2
+    monkeypatch.setattr(resources.CoreWatch, "free", lambda self, min_window=0.5: busier)  # then a program starts
+    fit(tiny_config(epochs=1), tmp_path / "r", dataset=tiny_dataset, progress=False)
+    assert [e["threads"] for e in Run.open(tmp_path / "r").events() if e["event"] == "threads"] == [busier]
+    assert torch.get_num_threads() == before
+
+
 def test_steps_per_epoch_trains_on_part_of_each_epochs_shuffled_order(tmp_path, tiny_dataset):
     """train.steps_per_epoch (Keras' fit argument): that many batches an epoch, the schedule sized to them."""
     fit(tiny_config(epochs=2, steps_per_epoch=3, schedule="one_cycle", log_every=1), tmp_path / "r",
@@ -358,3 +398,48 @@ def test_steps_per_epoch_trains_on_part_of_each_epochs_shuffled_order(tmp_path, 
     whole = -(-(len(tiny_dataset.train_labels) - 200) // 64)  # 1,000 training images in batches of 64
     with pytest.raises(MnistlabError, match=rf"train.steps_per_epoch = 99 is more than the {whole} batches"):
         fit(tiny_config(steps_per_epoch=99), tmp_path / "big", dataset=tiny_dataset, progress=False)
+
+
+@pytest.mark.parametrize("head, label_smoothing", [("softmax", 0.1), ("softmax", 0.0), ("sigmoid", 0.1)])
+def test_val_test_and_evaluate_losses_include_label_smoothing_as_in_keras(tmp_path, tiny_dataset, tiny_idx_dir,
+                                                                          capsys, head, label_smoothing):
+    """Keras' fit and evaluate report the compiled loss, smoothing included: so do val_loss, result.json's
+    test_loss, ml.evaluate and `mnistlab evaluate`, each equal to torch's own loss on the same logits."""
+    import torch.nn.functional as F
+
+    import mnistlab as ml
+    from mnistlab.data import split_validation
+
+    loss = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}[head]
+    cfg = tiny_config(epochs=1, threads=1, label_smoothing=label_smoothing).replace(
+        **{"model.output": head, "train.loss": loss})
+    result = fit(cfg, tmp_path / "r", dataset=tiny_dataset, progress=False)
+    run = Run.open(tmp_path / "r")
+    model = run.load_model()
+
+    def reference(images, labels, smoothing):  # written from torch's documentation, not from mnistlab's code
+        with torch.no_grad():
+            logits = model(images.float() / 255)
+        if head == "softmax":
+            return F.cross_entropy(logits, labels, label_smoothing=smoothing).item()
+        target = F.one_hot(labels, 10).float() * (1 - smoothing) + smoothing / 2  # Keras' binary smoothing
+        return F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(1).mean().item()
+
+    _, (val_x, val_y) = split_validation(tiny_dataset.train_images, tiny_dataset.train_labels, run.meta.validation_size)
+    test_x, test_y = tiny_dataset.test_images, tiny_dataset.test_labels
+    val_loss, test_loss = reference(val_x, val_y, label_smoothing), reference(test_x, test_y, label_smoothing)
+    assert run.metrics()[-1]["val_loss"] == pytest.approx(val_loss, rel=1e-5)
+    assert result["test_loss"] == pytest.approx(test_loss, rel=1e-5)
+    assert ml.evaluate(run, tiny_dataset).loss == pytest.approx(test_loss, rel=1e-5)
+    assert ml.evaluate(run, tiny_dataset, split="val").loss == pytest.approx(val_loss, rel=1e-5)
+    from mnistlab.cli import main
+
+    assert main(["evaluate", str(run.path), "--dataset", f"idx:{tiny_idx_dir}", "--device", "cpu", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["loss"] == pytest.approx(test_loss, rel=1e-5)
+    unsmoothed = reference(test_x, test_y, 0.0)
+    if label_smoothing:
+        assert test_loss > unsmoothed + 0.1  # the two definitions are far apart: the comparisons above can tell
+        if head == "softmax":  # the smoothed target's own entropy: what even a perfect network would score
+            assert val_loss > 0.50 and test_loss > 0.50
+    else:
+        assert test_loss == pytest.approx(unsmoothed)

@@ -187,7 +187,8 @@ class Evaluation:
 
 def evaluate(run: RunLike, dataset: Dataset | None = None, split: str = "test", device: str = "cpu") -> Evaluation:
     """Judge a trained run on `split` ("test", or "val"/"train": the run's own validation split and the
-    rest) of `dataset` (default: the run's own dataset, loaded)."""
+    rest) of `dataset` (default: the run's own dataset, loaded). The loss includes the run's
+    train.label_smoothing, as Keras' `evaluate` includes the compiled loss's."""
     from mnistlab.data import split_validation
     from mnistlab.device import select_device
     from mnistlab.evaluate import evaluate as judge
@@ -204,7 +205,8 @@ def evaluate(run: RunLike, dataset: Dataset | None = None, split: str = "test", 
     else:
         raise MnistlabError(f"unknown split {split!r}; use 'test', 'val' or 'train'")
     tc = run.config.train
-    metrics = judge(run.load_model(select_device(device)), images, labels, tc.loss, run.classes, tc.eval_batch_size)
+    metrics = judge(run.load_model(select_device(device)), images, labels, tc.loss, run.classes, tc.eval_batch_size,
+                    label_smoothing=tc.label_smoothing)  # the loss the run trained on and reported
     return Evaluation(run.name, ds.name, split, metrics)
 
 

@@ -196,7 +196,8 @@ def cmd_evaluate(args) -> int:
         if len(images) == 0:
             raise MnistlabError(f"run {run.name} held out no validation images (validation_size = 0); use --split test")
     model = run.load_model(select_device(args.device))
-    m = evaluate(model, images, labels, run.config.train.loss, run.classes, run.config.train.eval_batch_size)
+    tc = run.config.train  # the run's own loss, label smoothing included: the numbers its training reported
+    m = evaluate(model, images, labels, tc.loss, run.classes, tc.eval_batch_size, label_smoothing=tc.label_smoothing)
     if args.json:
         print(json.dumps({"run": str(run.path), "dataset": ds.name, "split": args.split, **m}, indent=2))
     else:
@@ -346,7 +347,8 @@ def cmd_explain(args) -> int:
                 raise MnistlabError(f"--label {args.label!r} is not a class of this run; "
                                     f"its classes: {', '.join(run.classes)}")
             label = run.classes.index(args.label)
-        d = E.explain_loss(model, image, label, run.classes, run.output, run.config.train.loss)
+        tc = run.config.train
+        d = E.explain_loss(model, image, label, run.classes, run.output, tc.loss, tc.label_smoothing)
         print(json.dumps(d, indent=2) if args.json else E.format_loss(d, args.lang, caption))
     else:
         d = E.explain_conv(model, run.config.model.layers, image, args.layer, E.parse_at(args.at), args.filter)

@@ -31,22 +31,23 @@ def select_device(name: str = "auto") -> torch.device:
 
 def set_process_threads(n: int) -> None:
     """Use `n` intra-op CPU threads from now on (0: leave PyTorch's default, one per core)."""
-    if n > 0:
+    if n > 0 and n != torch.get_num_threads():  # e.g. fit's prepare repeating an explicit train.threads
         torch.set_num_threads(n)
 
 
 @contextlib.contextmanager
 def threads(n: int) -> Iterator[None]:
-    """Run a block with `n` intra-op CPU threads (0: as they are), then restore the previous count."""
+    """Run a block with `n` intra-op CPU threads (0: as they are), then restore the previous count, also
+    when it was `n` already or 0 was given: code inside the block may change the count itself (fit
+    follows the machine's load), and the caller must get its own back either way."""
     before = torch.get_num_threads()
-    if n <= 0 or n == before:
-        yield
-        return
-    torch.set_num_threads(n)
+    if 0 < n != before:
+        torch.set_num_threads(n)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 @functools.cache

@@ -1,7 +1,9 @@
 """Judging a model: loss, accuracy, top-k, per-class precision/recall/F1 and the confusion matrix.
 
 Everything is computed from logits, in big batches under `inference_mode`. The same functions serve
-validation during training and `mnistlab evaluate` afterwards.
+validation during training and `mnistlab evaluate` afterwards. The loss is the run's training loss,
+label smoothing included, as Keras' `evaluate` and `val_loss` include the smoothing of the compiled
+loss: so training loss, val_loss and test loss are one quantity, comparable with each other.
 """
 
 from __future__ import annotations
@@ -56,8 +58,11 @@ def confusion_matrix(pred: torch.Tensor, labels: torch.Tensor, num_classes: int)
     return torch.bincount(labels * num_classes + pred, minlength=num_classes ** 2).view(num_classes, num_classes)
 
 
-def metrics_from_logits(logits: torch.Tensor, labels: torch.Tensor, loss: str, classes: list[str], k: int = 5) -> dict:
-    """All of mnistlab's metrics for one split, as plain data."""
+def metrics_from_logits(logits: torch.Tensor, labels: torch.Tensor, loss: str, classes: list[str], k: int = 5, *,
+                        label_smoothing: float) -> dict:
+    """All of mnistlab's metrics for one split, as plain data. `label_smoothing` (the run's
+    train.label_smoothing) goes into the loss only; it has no default so that no caller reports an
+    unsmoothed loss beside a smoothed training loss by forgetting it."""
     n, num_classes = len(labels), len(classes)
     pred = logits.argmax(1)
     cm = confusion_matrix(pred, labels, num_classes)
@@ -72,7 +77,7 @@ def metrics_from_logits(logits: torch.Tensor, labels: torch.Tensor, loss: str, c
     topk = logits.topk(k, 1).indices.eq(labels[:, None]).any(1).double().mean().item() if n else 0.0
     return {
         "count": n,
-        "loss": loss_from_logits(logits, labels, loss).item() if n else 0.0,
+        "loss": loss_from_logits(logits, labels, loss, label_smoothing).item() if n else 0.0,
         "accuracy": (tp.sum() / max(n, 1)).item(),
         f"top{k}_accuracy": topk,
         "precision": precision.mean().item(),  # macro averages over classes
@@ -88,9 +93,10 @@ def metrics_from_logits(logits: torch.Tensor, labels: torch.Tensor, loss: str, c
 
 
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, loss: str, classes: list[str],
-             batch_size: int = EVAL_BATCH_SIZE) -> dict:
-    """Evaluate `model` on uint8 images with int64 labels."""
-    return metrics_from_logits(predict_logits(model, images, batch_size), labels.cpu(), loss, classes)
+             batch_size: int = EVAL_BATCH_SIZE, *, label_smoothing: float) -> dict:
+    """Evaluate `model` on uint8 images with int64 labels; the loss with the run's `label_smoothing`."""
+    return metrics_from_logits(predict_logits(model, images, batch_size), labels.cpu(), loss, classes,
+                               label_smoothing=label_smoothing)
 
 
 def format_evaluation(m: dict, title: str = "", lang: str = "en") -> str:

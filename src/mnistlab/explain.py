@@ -34,12 +34,13 @@ def as_batch(image: np.ndarray, model: Network) -> torch.Tensor:
 
 @torch.inference_mode()
 def explain_loss(model: Network, image: np.ndarray, label: int | None, classes: list[str], output: str,
-                 loss: str) -> dict:
+                 loss: str, label_smoothing: float = 0.0) -> dict:
     """Logits, probabilities under the head, and the loss of `image` (uint8 [C, H, W]) whose true class is
     `label` (None: a user's picture with no known class; the network's own answer stands in, and
     `label_guessed` says so): cross-entropy = -log p(true) after softmax; binary cross-entropy = the sum over classes of
-    -log p (the true class) or -log(1 - p) (every other class) after sigmoid. Label smoothing, a training
-    device, is left out, as `evaluate` leaves it out."""
+    -log p (the true class) or -log(1 - p) (every other class) after sigmoid. `loss` is the notes' formula,
+    without label smoothing; `evaluate_loss` is this image's loss as training, val_loss and `evaluate`
+    count it, with the run's `label_smoothing` (as Keras counts it), so the two differ when it is set."""
     logits = model.eval()(as_batch(image, model)).float().cpu()  # [1, classes]
     z = logits[0].double()
     probs = probabilities(logits.double(), output)[0]
@@ -48,7 +49,7 @@ def explain_loss(model: Network, image: np.ndarray, label: int | None, classes: 
     if not 0 <= label < len(classes):
         raise MnistlabError(f"label {label} is out of range; the run has classes 0..{len(classes) - 1}")
     out = {"classes": list(classes), "label": int(label), "label_guessed": guessed, "head": output, "loss_name": loss,
-           "logits": z.tolist(), "probabilities": probs.tolist()}
+           "label_smoothing": label_smoothing, "logits": z.tolist(), "probabilities": probs.tolist()}
     if loss == "cross_entropy":
         # -log softmax(z)[y] = logsumexp(z) - z[y]: the same number as -log p(true), without underflow
         out["loss"] = float(torch.logsumexp(z, 0) - z[label])
@@ -59,7 +60,8 @@ def explain_loss(model: Network, image: np.ndarray, label: int | None, classes: 
         terms = torch.where(target == 1, F.softplus(-z), F.softplus(z))
         out["terms"] = terms.tolist()
         out["loss"] = float(terms.sum())
-    out["evaluate_loss"] = float(loss_from_logits(logits, torch.tensor([label]), loss))  # mnistlab's own training loss
+    # mnistlab's own loss function, smoothing included: what this image adds to the run's loss and val_loss
+    out["evaluate_loss"] = float(loss_from_logits(logits, torch.tensor([label]), loss, label_smoothing))
     return out
 
 
@@ -93,6 +95,8 @@ def format_loss(d: dict, lang: str = "en", caption: str = "") -> str:
         lines.append("")
         lines.append(t("loss.binary_cross_entropy", lang, n=len(classes), loss=f"{d['loss']:.6f}"))
         lines.append(t("loss.binary_why", lang, n=len(classes)))
+    if d["label_smoothing"]:  # else the run's loss of this image is the formula's number: nothing to add
+        lines.append(t("loss.smoothed", lang, smoothing=d["label_smoothing"], loss=f"{d['evaluate_loss']:.6f}"))
     return "\n".join(lines)
 
 

@@ -67,7 +67,8 @@ class TensorBoardLogger:
         ds = self.dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=False)
         model = run.load_model("cpu")
         logits = predict_logits(model, ds.test_images, run.config.train.eval_batch_size)
-        test = metrics_from_logits(logits, ds.test_labels, run.config.train.loss, run.classes)
+        test = metrics_from_logits(logits, ds.test_labels, run.config.train.loss, run.classes,
+                                   label_smoothing=run.config.train.label_smoothing)
         fig = F.confusion_figure(test["confusion_matrix"], run.classes, f"{run.name}: test confusion matrix")
         self.writer.add_image("test/confusion_matrix", F.rgb_array(fig), epoch, dataformats="HWC")
 

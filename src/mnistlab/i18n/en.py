@@ -21,6 +21,7 @@ MESSAGES: dict[str, str] = {
     "loss.binary_cross_entropy": "binary cross-entropy = the sum of the {n} terms = {loss}",
     "loss.binary_why": "(each of the {n} classes is a yes/no question with its own term;\n"
                        " cross-entropy would count only the true class's term, so this sum is larger)",
+    "loss.smoothed": "with train.label_smoothing = {smoothing}, as training, val_loss and evaluate count it: {loss}",
     # -- explain conv ---------------------------------------------------------------------------
     "conv.head": "layer {layer} conv2d, filter {filter}, output at row {row}, col {col} (of {shape})",
     "conv.settings": "kernel_size {kh}x{kw}, strides {sh}x{sw}, padding {padding}: zero padding top {top}, "
@@ -69,6 +70,26 @@ MESSAGES: dict[str, str] = {
     "train.result": "test accuracy {accuracy}  test loss {loss}  ({ran}, {seconds} s)",
     "train.target_reached": "target {metric} {target} reached at epoch {epoch} after {seconds} s",
     "train.target_missed": "target {metric} {target} was NOT reached in {ran}",
+    # -- training refused or stopped (MnistlabError: one line, the problem and the fix) -----------------
+    "train.nan_loss": "the loss became {loss} during epoch {epoch}; the last good checkpoint (epoch {last}) is kept "
+                      "in {path}; lower train.learning_rate (now {learning_rate}) and train again",
+    "train.nan_loss_first": "the loss became {loss} during epoch {epoch}; no epoch finished; lower "
+                            "train.learning_rate (now {learning_rate}) and train again",
+    "train.folder_taken": "{out} already holds a run; pick another --out, or continue it with --resume {out}",
+    "train.restart_in_place": "{out} never finished an epoch (no checkpoint): restarting it in place",
+    "train.resume_never_trained": "{out} never finished an epoch, so there is nothing to resume; restart it in place "
+                                  "with `mnistlab train --out {out}` (with the same settings: --config {config})",
+    "train.resume_no_checkpoint": "{out}: nothing to resume (no {checkpoint}); start a new run instead of --resume",
+    "train.resume_changed": "--resume continues {out} with its own settings, but {changed} changed; only {allowed} "
+                            "may change: start a new run with --out for the rest",
+    "train.resume_fewer_epochs": "--epochs {epochs}: {out} has already trained {done}; give more than {done_count} "
+                                 "to train it longer",
+    "train.resume_finished": "{out} is already finished ({status}, {ran}); nothing was changed. To train it longer: "
+                             "--resume {out} --epochs {more}",
+    "train.top5_few_classes": "train.metrics: top5_accuracy needs more than 5 classes, but {dataset} has {classes} "
+                              "(it would always be 1.0); remove it from train.metrics",
+    "train.steps_too_many": "train.steps_per_epoch = {steps} is more than the {whole} batches of {batch_size} the "
+                            "training set holds; set it to at most {whole}, or remove it to train on all of them",
     "evaluate.title": "{run} on {dataset} ({split} split)",
     "evaluate.headline": "images: {count}  loss: {loss}  accuracy: {accuracy}  {topk}: {topk_value}  macro F1: {f1}",
     "evaluate.columns": "precision  recall      f1  support",

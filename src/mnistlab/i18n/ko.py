@@ -22,6 +22,7 @@ MESSAGES: dict[str, str] = {
     "loss.binary_cross_entropy": "이진 교차 엔트로피 = {n}개 항의 합 = {loss}",
     "loss.binary_why": "({n}개 클래스가 저마다 예/아니오 질문이 되어 자기 항을 더합니다;\n"
                        " 교차 엔트로피는 정답 클래스의 항 하나만 세므로, 이 합이 더 큽니다)",
+    "loss.smoothed": "train.label_smoothing = {smoothing}을 넣은 손실 (학습, 검증 손실, evaluate가 세는 값): {loss}",
     # -- explain conv ---------------------------------------------------------------------------
     "conv.head": "레이어 {layer} conv2d, 필터 {filter}, 출력 위치 행 {row}, 열 {col} ({shape} 중)",
     "conv.settings": "커널 사이즈 {kh}x{kw}, 스트라이드 {sh}x{sw}, 패딩 {padding}: 0 패딩 위 {top}, 아래 {bottom}, "
@@ -69,6 +70,28 @@ MESSAGES: dict[str, str] = {
     "train.result": "테스트 정확도 {accuracy}  테스트 손실 {loss}  ({ran}, {seconds}초)",
     "train.target_reached": "목표 {metric} {target}에 에폭 {epoch}, {seconds}초 만에 도달",
     "train.target_missed": "목표 {metric} {target}에 {ran} 동안 도달하지 못함",
+    # -- 학습을 거절하거나 멈출 때 (MnistlabError: 한 줄에 문제와 고칠 방법) -------------------------------
+    "train.nan_loss": "에폭 {epoch} 중에 손실이 {loss}이(가) 되었습니다; 마지막으로 정상이었던 체크포인트(에폭 {last})는 "
+                      "{path}에 남아 있습니다; 학습률(train.learning_rate, 지금 {learning_rate})을 낮추고 다시 학습하세요",
+    "train.nan_loss_first": "에폭 {epoch} 중에 손실이 {loss}이(가) 되었습니다; 끝난 에폭이 없습니다; "
+                            "학습률(train.learning_rate, 지금 {learning_rate})을 낮추고 다시 학습하세요",
+    "train.folder_taken": "{out}에는 이미 실행이 있습니다; 다른 --out을 고르거나, --resume {out}으로 이어서 학습하세요",
+    "train.restart_in_place": "{out}은(는) 한 에폭도 끝내지 못했습니다 (체크포인트 없음): 그 자리에서 다시 시작합니다",
+    "train.resume_never_trained": "{out}은(는) 한 에폭도 끝내지 못해 이어서 학습할 것이 없습니다; "
+                                  "`mnistlab train --out {out}`으로 그 자리에서 다시 시작하세요 "
+                                  "(같은 설정으로: --config {config})",
+    "train.resume_no_checkpoint": "{out}: 이어서 학습할 것이 없습니다 ({checkpoint} 없음); --resume 대신 새 실행을 "
+                                  "시작하세요",
+    "train.resume_changed": "--resume은 {out}을(를) 그 실행의 설정대로 이어 가는데, {changed}이(가) 바뀌었습니다; "
+                            "바꿀 수 있는 것은 {allowed}뿐입니다: 나머지를 바꾸려면 --out으로 새 실행을 시작하세요",
+    "train.resume_fewer_epochs": "--epochs {epochs}: {out}은(는) 이미 {done} 학습했습니다; 더 학습하려면 "
+                                 "{done_count}보다 큰 에폭 수를 주세요",
+    "train.resume_finished": "{out}은(는) 이미 끝났습니다 ({status}, {ran}); 아무것도 바꾸지 않았습니다. 더 학습하려면: "
+                             "--resume {out} --epochs {more}",
+    "train.top5_few_classes": "train.metrics: top5_accuracy에는 5개보다 많은 클래스가 필요한데 {dataset}의 클래스는 "
+                              "{classes}개입니다 (항상 1.0이 됩니다); train.metrics에서 빼세요",
+    "train.steps_too_many": "train.steps_per_epoch = {steps}은(는) 학습 이미지로 만들 수 있는 배치 {whole}개(배치 "
+                            "사이즈 {batch_size})보다 많습니다; {whole} 이하로 정하거나, 빼서 모든 배치로 학습하세요",
     "evaluate.title": "{run}, {dataset} ({split} 데이터)",
     "evaluate.headline": "이미지: {count}  손실: {loss}  정확도: {accuracy}  {topk}: {topk_value}  매크로 F1: {f1}",
     "evaluate.columns": "   정밀도  재현율      f1     개수",

@@ -248,7 +248,7 @@ def notes_section(run, model, ds, lang: str = "en") -> tuple[list, str]:
         parts += [H.subheading(t("notes.h_activation", lang)), H.paragraph(t("notes.p_activation", lang)),
                   H.picture(pictures[-1])]
 
-    d = E.explain_loss(model, image, label, run.classes, run.output, tc.loss)
+    d = E.explain_loss(model, image, label, run.classes, run.output, tc.loss, tc.label_smoothing)
     parts += [H.subheading(t("notes.h_loss", lang)),
               H.pre(E.format_loss(d, lang, t("loss.test_image", lang, index=SAMPLE, dataset=ds.name)))]
 

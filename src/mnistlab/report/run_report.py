@@ -60,7 +60,8 @@ def _write_report(run_path, out, *, dataset, images, samples, device, progress, 
 
     sample_images, sample_labels, captions, notes = _samples(run, ds, images, samples, lang)  # first: a bad --image fails now
     logits = predict_logits(model, ds.test_images, tc.eval_batch_size)
-    test = metrics_from_logits(logits, ds.test_labels, tc.loss, classes)
+    test = metrics_from_logits(logits, ds.test_labels, tc.loss, classes,
+                               label_smoothing=tc.label_smoothing)  # the test loss result.json holds
     probs = probabilities(logits, head)
     summary = summarize(run.config.model, run.input_shape, len(classes))
 

@@ -69,21 +69,18 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
 
     `dataset` skips loading (tests, sweeps); `resume=True` continues `out` from its checkpoint, with
     `config` equal to the run's own except for `RESUMABLE_KEYS` (e.g. more epochs extend the run).
-    `lang` is the language of the progress lines (see mnistlab.i18n).
+    `lang` is the language of the progress lines and of the errors that refuse or stop the run (see mnistlab.i18n).
     Under torchrun this is one of several data-parallel processes (see mnistlab.distributed).
     """
-    # The CPU threads to train with: an explicit train.threads; else the count a resumed run started with
-    # (float sums depend on it); else one per core that other programs leave free (threads that share a
-    # busy core stall each other). Used while training; the caller's setting is restored afterwards.
     if config.train.threads:
         check_threads(config.train.threads)
-    recorded = min(_recorded_threads(out), usable_cores()) if resume else 0
-    replica = distributed.from_env()  # under torchrun each rank's threads are set by the launcher
-    wanted = config.train.threads or recorded or (free_cores() if not replica.enabled else 0)
-    follow = not config.train.threads and not replica.enabled  # and then follows the load (Training.follow_load)
+    replica = distributed.from_env()
+    follow = not config.train.threads and not replica.enabled  # the count follows the load (Training.follow_load)
     # one writer per run folder: a second `train --out` of the same folder is refused while this one runs
     lock = locked(out) if replica.is_main else contextlib.nullcontext()
-    with lock, threads(wanted), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
+    # An explicit train.threads from the start; otherwise prepare picks the count once it has read the run
+    # folder (see _training_threads). Either way the caller's count is restored afterwards.
+    with lock, threads(config.train.threads), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
         t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks), lang)
         t.cores = CoreWatch() if follow and t.device.type == "cpu" else None
         stop_reason = None
@@ -114,7 +111,7 @@ class Training:
     callbacks: list[Callback]
     progress: bool
     started: float  # perf_counter() when this process began preparing: the run's seconds include set-up
-    lang: str = "en"  # of the progress lines
+    lang: str = "en"  # of the progress lines and the errors
     cores: CoreWatch | None = None  # set when the thread count follows the load (train.threads = 0, CPU)
 
     # -- prepare --------------------------------------------------------------------------------
@@ -124,12 +121,13 @@ class Training:
         started, tc, dc = time.perf_counter(), config.train, config.data
         ddp, device = distributed.setup(select_device(tc.device))  # a single process outside torchrun
         progress = progress and ddp.is_main  # rank 0 prints, writes files and calls callbacks for all
-        previous = _check_folder(out, config, resume) if ddp.is_main else None
+        previous = _check_folder(out, config, resume, lang) if ddp.is_main else None
+        set_process_threads(_training_threads(tc, previous, out, resume, ddp))  # inside fit's `threads` block
         ds = limit_training_set(dataset or load_dataset(dc.dataset, dc.data_dir, color=dc.color, progress=progress),
                                 dc.train_limit)
         # an impossible stack, or one larger than this machine's memory, fails before any allocation
         check_memory(config, ds.input_shape, ds.num_classes, _device_memory(device))
-        _check_metrics(config, ds)
+        _check_metrics(config, ds, lang)
         n_val = validation_count(dc.validation_size, len(ds.train_images))
         (train_x, train_y), val = split_validation(ds.train_images, ds.train_labels, n_val)
         mean, std = pixel_stats(train_x) if dc.normalize else (None, None)
@@ -140,7 +138,7 @@ class Training:
         # faster on a CPU (benchmarks/RESULTS.md). Set before DDP records the parameters' layout.
         model.to_channels_last()
         optimizer = make_optimizer(model.parameters(), tc)
-        steps_per_epoch = _steps_per_epoch(ddp.steps_per_epoch(len(train_x), tc.batch_size), tc)
+        steps_per_epoch = _steps_per_epoch(ddp.steps_per_epoch(len(train_x), tc.batch_size), tc, lang)
         schedule = make_schedule(optimizer, steps_per_epoch, tc)
         params = sum(p.numel() for p in model.parameters())
 
@@ -249,20 +247,24 @@ class Training:
         total_loss, total_correct = self.ddp.all_sum(loss_sum, correct)  # over all ranks' parts
         row = {"loss": total_loss.item() / seen, "accuracy": total_correct.item() / seen}
         if not math.isfinite(row["loss"]):
-            kept = (f"the last good checkpoint (epoch {epoch - 1}) is kept in {self.run.path if self.run else ''}"
-                    if epoch > 1 else "no epoch finished")
-            raise MnistlabError(f"the loss became {row['loss']} during epoch {epoch}; {kept}; "
-                                f"lower train.learning_rate (now {self.config.train.learning_rate}) and train again")
+            lr = self.config.train.learning_rate
+            if epoch == 1:
+                raise MnistlabError(i18n.t("train.nan_loss_first", self.lang, loss=row["loss"], epoch=epoch,
+                                           learning_rate=lr))
+            path = self.run.path if self.run else ""  # other ranks under torchrun write nothing, know no folder
+            raise MnistlabError(i18n.t("train.nan_loss", self.lang, loss=row["loss"], epoch=epoch, last=epoch - 1,
+                                       path=path, learning_rate=lr))
         return row
 
     def validate(self) -> dict:
-        """val_loss, val_accuracy and the other train.metrics on the held-out images (none held out: {})."""
+        """val_loss, val_accuracy and the other train.metrics on the held-out images (none held out: {}).
+        val_loss is the training loss, label smoothing included, as in Keras: the two curves compare."""
         val_x, val_y = self.val
         if len(val_x) == 0:
             return {}
         tc = self.config.train
         m = metrics_from_logits(predict_logits(self.model, val_x, tc.eval_batch_size), val_y, tc.loss,
-                                list(self.dataset.classes))
+                                list(self.dataset.classes), label_smoothing=tc.label_smoothing)
         return {"val_loss": m["loss"], "val_accuracy": m["accuracy"], **{f"val_{name}": m[name] for name in tc.metrics}}
 
     def _check_target(self, row: dict) -> str | None:
@@ -292,7 +294,8 @@ class Training:
     def _write_result(self, stop_reason: str | None) -> dict:
         tc, ds, state, run = self.config.train, self.dataset, self.state, self.run
         run.save_weights(self.model)
-        test = evaluate(self.model, ds.test_images, ds.test_labels, tc.loss, list(ds.classes), tc.eval_batch_size)
+        test = evaluate(self.model, ds.test_images, ds.test_labels, tc.loss, list(ds.classes), tc.eval_batch_size,
+                        label_smoothing=tc.label_smoothing)
         history = state.history
         result = {
             "status": {"target_accuracy": "reached_target", "cancelled": "cancelled"}.get(stop_reason, "completed"),
@@ -327,35 +330,33 @@ class Training:
 
 
 # -- checks before training ------------------------------------------------------------------------
-def _check_folder(out: Path, config: Config, resume: bool) -> Run | None:
+def _check_folder(out: Path, config: Config, resume: bool, lang: str) -> Run | None:
     """The run being resumed (checked against `config`), or None for a new run in a free folder."""
     never_trained = (out / META).exists() and not (out / CHECKPOINT).exists() and not (out / WEIGHTS).exists()
     if not resume:
         if never_trained:  # killed, or NaN, during its first epoch: nothing to keep, so start it again here
-            warnings.warn(f"{out} never finished an epoch (no checkpoint): restarting it in place", MnistlabWarning,
-                          stacklevel=2)
+            warnings.warn(i18n.t("train.restart_in_place", lang, out=out), MnistlabWarning, stacklevel=2)
             return None
         if (out / META).exists():
-            raise MnistlabError(f"{out} already holds a run; pick another --out, or continue it with --resume {out}")
+            raise MnistlabError(i18n.t("train.folder_taken", lang, out=out))
         return None
     if never_trained:
-        raise MnistlabError(f"{out} never finished an epoch, so there is nothing to resume; restart it in place with "
-                            f"`mnistlab train --out {out}` (with the same settings: --config {out / 'config.toml'})")
+        raise MnistlabError(i18n.t("train.resume_never_trained", lang, out=out, config=out / "config.toml"))
     if not (out / CHECKPOINT).is_file():
-        raise MnistlabError(f"{out}: nothing to resume (no {CHECKPOINT}); start a new run instead of --resume")
+        raise MnistlabError(i18n.t("train.resume_no_checkpoint", lang, out=out, checkpoint=CHECKPOINT))
     run = Run.open(out)
     changed = [k for k in _changed_keys(run.config.to_dict(), config.to_dict()) if k not in RESUMABLE_KEYS]
     if changed:
-        raise MnistlabError(f"--resume continues {out} with its own settings, but {', '.join(changed)} changed; "
-                            f"only {', '.join(RESUMABLE_KEYS)} may change: start a new run with --out for the rest")
+        raise MnistlabError(i18n.t("train.resume_changed", lang, out=out, changed=", ".join(changed),
+                                   allowed=", ".join(RESUMABLE_KEYS)))
     done = run.metrics()[-1]["epoch"] if run.metrics() else 0
     if config.train.epochs < done:
-        raise MnistlabError(f"--epochs {config.train.epochs}: {out} has already trained {epochs(done)}; "
-                            f"give more than {done} to train it longer")
+        raise MnistlabError(i18n.t("train.resume_fewer_epochs", lang, epochs=config.train.epochs, out=out,
+                                   done=epochs(done, lang), done_count=done))
     result = run.result()
     if result and result["status"] != "cancelled" and config.train.epochs == run.config.train.epochs:
-        raise MnistlabError(f"{out} is already finished ({result['status']}, {epochs(result['epochs_run'])}); nothing "
-                            f"was changed. To train it longer: --resume {out} --epochs {result['epochs_run'] + 1}")
+        raise MnistlabError(i18n.t("train.resume_finished", lang, out=out, status=result["status"],
+                                   ran=epochs(result["epochs_run"], lang), more=result["epochs_run"] + 1))
     (out / RESULT).unlink(missing_ok=True)  # an extended run is unfinished again until it ends
     return run
 
@@ -371,28 +372,40 @@ def _changed_keys(old: dict, new: dict, prefix: str = "") -> list[str]:
     return keys
 
 
-def _check_metrics(config: Config, ds: Dataset) -> None:
+def _check_metrics(config: Config, ds: Dataset, lang: str) -> None:
     if "top5_accuracy" in config.train.metrics and ds.num_classes <= 5:
-        raise MnistlabError(f"train.metrics: top5_accuracy needs more than 5 classes, but {ds.name} has "
-                            f"{ds.num_classes} (it would always be 1.0); remove it from train.metrics")
+        raise MnistlabError(i18n.t("train.top5_few_classes", lang, dataset=ds.name, classes=ds.num_classes))
 
 
-def _steps_per_epoch(whole: int, tc) -> int:
+def _steps_per_epoch(whole: int, tc, lang: str) -> int:
     """The batches an epoch trains on: train.steps_per_epoch, at most the `whole` training set's."""
     if tc.steps_per_epoch is None:
         return whole
     if tc.steps_per_epoch > whole:
-        raise MnistlabError(f"train.steps_per_epoch = {tc.steps_per_epoch} is more than the {whole} batches of "
-                            f"{tc.batch_size} the training set holds; set it to at most {whole}, or remove it to "
-                            f"train on all of them")
+        raise MnistlabError(i18n.t("train.steps_too_many", lang, steps=tc.steps_per_epoch, whole=whole,
+                                   batch_size=tc.batch_size))
     return tc.steps_per_epoch
 
 
-def _recorded_threads(out) -> int:
+def _training_threads(tc, previous: Run | None, out: Path, resume: bool, ddp: distributed.Replica) -> int:
+    """The CPU threads to train with: an explicit train.threads; else the count a resumed run started with
+    (float sums depend on it); else one per core that other programs leave free (threads that share a busy
+    core stall each other); under torchrun a new run keeps the launcher's (0: unchanged)."""
+    if tc.threads:
+        return tc.threads
+    if resume:
+        # rank 0 has the run _check_folder opened; other ranks under torchrun, which skip that check, read it here
+        recorded = previous.meta.threads if previous else _recorded_threads(out)
+        if recorded:
+            return min(recorded, usable_cores())
+    return free_cores() if not ddp.enabled else 0
+
+
+def _recorded_threads(out: Path) -> int:
     try:
         return Run.open(out).meta.threads
     except MnistlabError:
-        return 0  # _check_folder says what is wrong with the folder
+        return 0  # rank 0's _check_folder says what is wrong with the folder
 
 
 def _device_memory(device: torch.device) -> int | None:

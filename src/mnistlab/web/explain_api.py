@@ -40,7 +40,7 @@ def add_explain_routes(app: FastAPI, runs_dir, default_run: str | None,
     def _loss(name, data: bytes, label: int, lang: str) -> dict:
         run = _open(name)
         d = E.explain_loss(run.load_model(), run.meta.to_input(data), label, run.classes, run.output,
-                           run.config.train.loss)
+                           run.config.train.loss, run.config.train.label_smoothing)
         return {**d, "text": E.format_loss(d, lang)}
 
     @app.post("/api/explain/conv", tags=["predict"])
