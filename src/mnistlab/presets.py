@@ -70,17 +70,20 @@ def _lenet5() -> Config:
 
 
 def _accurate() -> Config:
-    """the best-accuracy recipe: a wider net, shift/rotation augmentation, 15 epochs of one-cycle Adam."""
-    def block(filters):  # conv -> batchnorm -> relu, the modern order (no bias: batch norm removes it)
-        return (Conv2D(filters, 3, padding="same", use_bias=False), BatchNorm(), Activation("relu"))
+    """the best-accuracy recipe: a wider net, shift/rotation augmentation, 12 epochs of one-cycle Adam."""
+    def block(filters, pool=False):  # conv [-> max pool] -> batchnorm -> relu (no bias: batch norm removes it)
+        # a pool straight after its conv lets batch norm and relu work on a quarter of the numbers
+        return (Conv2D(filters, 3, padding="same", use_bias=False), *((MaxPool2D(2),) if pool else ()),
+                BatchNorm(), Activation("relu"))
 
-    # One conv at full resolution, then two per scale: 28 -> 14 -> 7, ~13M mult-adds per image.
+    # A 5x5 conv with stride 2 first (28 -> 14: no 28x28 maps to normalise), then two convs per scale,
+    # 14 -> 7; ~13M mult-adds per image, nearly all of them in the 3x3 convs.
     layers = (
-        *block(32), MaxPool2D(2), *block(48), *block(48), MaxPool2D(2),
-        *block(96), *block(96), GlobalAvgPool(), Dropout(0.3), Dense(10),
+        Conv2D(32, 5, strides=2, padding="same", use_bias=False), BatchNorm(), Activation("relu"),
+        *block(48), *block(48, pool=True), *block(96), *block(96), GlobalAvgPool(), Dropout(0.3), Dense(10),
     )
     return Config(DataConfig(shift=2, rotation=10.0), ModelConfig(layers=layers),
-                  TrainConfig(epochs=15, batch_size=128, optimizer="adam", learning_rate=3e-3,
+                  TrainConfig(epochs=12, batch_size=128, optimizer="adam", learning_rate=3e-3,
                               schedule="one_cycle", label_smoothing=0.1))
 
 
