@@ -87,9 +87,9 @@ def test_summary_json_and_text(capsys, cli_run):
     assert {"type", "output_shape", "params", "macs"} <= set(s["layers"][0])
     assert s["layers"][0]["output_shape"] == [32, 26, 26]
     code, out, _ = run_cli("summary", capsys=capsys)
-    assert "same: ceil(28/2) = 14" in out  # the default first conv has strides 2
+    assert "valid: ceil((28-5+1)/2) = 12" in out  # the default first conv: 5x5, strides 2, valid
     code, out, _ = run_cli("summary", "--set", "model.layers[0].strides=1", capsys=capsys)
-    assert "same: ceil(28/1) = 28" in out and "same: ceil(28/2) = 14" not in out
+    assert "valid: ceil((28-5+1)/1) = 24" in out and "valid: ceil((28-5+1)/2) = 12" not in out
     code, out, _ = run_cli("summary", cli_run, capsys=capsys)
     assert code == 0 and "total params" in out
 

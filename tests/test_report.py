@@ -16,10 +16,10 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
+from mnistlab import config as C
 from mnistlab.cli import main
 from mnistlab.evaluate import evaluate
 from mnistlab.models import build_model
-from mnistlab.presets import preset
 from mnistlab.report import figures as F
 from mnistlab.report import write_report
 from mnistlab.report.run_report import _curves, _mistakes, feature_stages
@@ -105,7 +105,12 @@ def test_image_option_replaces_the_samples_and_stale_pictures_go(report, tiny_ru
 
 
 def test_conv_maps_are_shown_after_their_batchnorm_and_activation():
-    cfg = preset("accurate").model
+    def block(filters):  # conv -> batchnorm -> relu: one stage, shown after the relu
+        return (C.Conv2D(filters, 3, padding="same", use_bias=False), C.BatchNorm(), C.Activation("relu"))
+
+    layers = (*block(32), C.MaxPool2D(2), *block(48), *block(48), C.MaxPool2D(2), *block(96), *block(96),
+              C.GlobalAvgPool(), C.Dropout(0.3), C.Dense(10))
+    cfg = C.ModelConfig(layers=layers)
     model = build_model(cfg, (1, 28, 28), 10).eval()
     with torch.no_grad():
         outputs = model.features(torch.rand(2, 1, 28, 28))
