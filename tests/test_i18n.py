@@ -55,6 +55,10 @@ def test_a_korean_run_is_refused_in_korean(tmp_path, tiny_dataset):
         fit(tiny_config(), tmp_path / "empty", dataset=tiny_dataset, resume=True, progress=False, lang="ko")
     with pytest.raises(MnistlabError, match="is more than the 16 batches of 64"):  # English stays the default
         fit(tiny_config(steps_per_epoch=99), tmp_path / "r", dataset=tiny_dataset, progress=False)
+    import mnistlab as ml  # the notebook's ml.fit passes its language through
+
+    with pytest.raises(MnistlabError, match=r"^train.steps_per_epoch = 99은\(는\)"):
+        ml.fit(tiny_config(steps_per_epoch=99), tiny_dataset, out=tmp_path / "nb", progress=False, lang="ko")
 
 
 def test_korean_uses_the_notes_terms():

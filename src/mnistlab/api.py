@@ -117,10 +117,11 @@ def summary(model: Config | RunLike, dataset: Dataset | None = None) -> Summary:
 def fit(config: Config, dataset: Dataset | None = None, *, out: str | Path | None = None, epochs: int | None = None,
         batch_size: int | None = None, shuffle: bool | None = None, target_accuracy: float | None = None,
         learning_rate: float | None = None, optimizer: str | None = None, seed: int | None = None,
-        device: str | None = None, progress: bool = True, callbacks: Iterable = ()) -> Run:
+        device: str | None = None, progress: bool = True, callbacks: Iterable = (), lang: str = "en") -> Run:
     """Train `config` on `dataset` (a loaded Dataset; default: the config's data.dataset, loaded) and return
     the run folder it wrote, `out` (default runs/<timestamp>). The keyword settings override the config's
-    `train` section; training stops early once validation accuracy reaches `target_accuracy`."""
+    `train` section; training stops early once validation accuracy reaches `target_accuracy`. `lang`
+    ("en" or "ko") is the language of the progress lines and of the errors that refuse or stop the run."""
     from mnistlab.train import default_run_dir
     from mnistlab.train import fit as train
 
@@ -131,7 +132,7 @@ def fit(config: Config, dataset: Dataset | None = None, *, out: str | Path | Non
         overrides["data.dataset"] = dataset.name  # config.toml says what the run was trained on
     config = config.replace(**overrides)
     out = Path(out) if out is not None else default_run_dir()
-    train(config, out, dataset=dataset, progress=progress, callbacks=callbacks)
+    train(config, out, dataset=dataset, progress=progress, callbacks=callbacks, lang=lang)
     return Run.open(out)
 
 
