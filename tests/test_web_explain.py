@@ -51,6 +51,9 @@ def test_click_a_feature_map_cell_and_pick_the_digit_you_meant(page, studio, tmp
     page.wait_for_function("document.querySelector('#run-select').value === 'tiny'")
     stroke(page, [(150, 40), (140, 140), (130, 240)])
     page.wait_for_selector(".bar-row.best")
+    # the pen's last change may still be on its way (the pad's PNG is encoded between requests, with no
+    # request in flight): its answer would redraw the maps and close the explanation clicked meanwhile
+    page.wait_for_function("!document.body.classList.contains('predicting')")
     page.wait_for_load_state("networkidle")
 
     grid = page.locator("canvas.map-grid").first

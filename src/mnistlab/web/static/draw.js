@@ -46,6 +46,7 @@ async function classify() {
     return;
   }
   busy = true;
+  document.body.classList.add("predicting"); // until the last change is answered (tests wait on it)
   try {
     do {
       again = false;
@@ -55,6 +56,7 @@ async function classify() {
     failed(tr("studio.no_answer", { error: e.message }));
   } finally {
     busy = false;
+    document.body.classList.remove("predicting");
   }
 }
 
