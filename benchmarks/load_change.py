@@ -5,7 +5,7 @@
 Each run starts `mnistlab train` (the default recipe) and, `--after` seconds later, one busy program
 (`python -c "while True: pass"`) in its own session, so the kernel's autogroup scheduling does not
 shield the training from it; the busy program is killed when training ends. Runs alternate between
-the default (`train.threads = 0`: one thread per free core, re-measured at every progress event) and
+the default (`train.threads = 0`: one thread per free core, re-measured every half second) and
 `--set train.threads=N` (N = the cores: what the default chose on the quiet machine at the start, held).
 Printed: wall seconds of each, and the thread changes training logged (`threads` events).
 """

@@ -31,7 +31,7 @@ def select_device(name: str = "auto") -> torch.device:
 
 def set_process_threads(n: int) -> None:
     """Use `n` intra-op CPU threads from now on (0: leave PyTorch's default, one per core)."""
-    if n > 0 and n != torch.get_num_threads():  # e.g. fit's prepare repeating an explicit train.threads
+    if n > 0:
         torch.set_num_threads(n)
 
 

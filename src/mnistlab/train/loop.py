@@ -78,9 +78,9 @@ def fit(config: Config, out: str | Path, *, dataset: Dataset | None = None, resu
     follow = not config.train.threads and not replica.enabled  # the count follows the load (Training.follow_load)
     # one writer per run folder: a second `train --out` of the same folder is refused while this one runs
     lock = locked(out) if replica.is_main else contextlib.nullcontext()
-    # An explicit train.threads from the start; otherwise prepare picks the count once it has read the run
-    # folder (see _training_threads). Either way the caller's count is restored afterwards.
-    with lock, threads(config.train.threads), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
+    # prepare picks the thread count once it has read the run folder (_training_threads); `threads(0)` leaves
+    # the count as it is until then and gives the caller its own back afterwards
+    with lock, threads(0), torch.random.fork_rng(devices=_cuda_devices(config.train.device)):
         t = Training.prepare(config, Path(out), dataset, resume, progress, list(callbacks), lang)
         t.cores = CoreWatch() if follow and t.device.type == "cpu" else None
         stop_reason = None
