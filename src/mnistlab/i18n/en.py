@@ -425,4 +425,75 @@ MESSAGES: dict[str, str] = {
     "studio.line_val": " · val_accuracy {accuracy}",
     "studio.line_failed": "run {run} failed",
     "studio.start": "Start training",
+    # -- errors: config, command line, notebook API, devices (MnistlabError: one line, the problem and the fix) 
+    "error.untranslated": "{text}",  # a sentence not yet in the catalogues (errors.py)
+    "config.unknown_key": "{where}: unknown key; valid keys here: {valid}",
+    "config.unknown_key_hint": "{where}: unknown key; did you mean '{close}'? valid keys here: {valid}",
+    "config.bce_with_softmax": "train.loss = 'binary_cross_entropy' does not fit model.output = 'softmax': binary "
+                               "cross-entropy scores each class as its own yes/no question, which is the 'sigmoid' "
+                               "head, while softmax makes the classes compete and sum to 1; use loss = "
+                               "'cross_entropy' or output = 'sigmoid'",
+    "config.ce_with_sigmoid": "train.loss = 'cross_entropy' does not fit model.output = 'sigmoid': cross-entropy "
+                              "assumes exactly one class is true and normalises the outputs with softmax, while a "
+                              "sigmoid head gives each class an independent 0..1 probability; use loss = "
+                              "'binary_cross_entropy' or output = 'softmax'",
+    "config.set_syntax": "--set {text!r}: expected section.key=value, e.g. --set train.learning_rate=0.001",
+    "config.not_a_table": "{where}: expected a table of keys, got {value!r}",
+    "config.no_layers": "{where}: expected a non-empty list of [[model.layers]] tables",
+    "config.layer_type": "{where}.type = {kind!r}: expected one of {types}",
+    "config.bad_toml": "{source}: not valid TOML ({error}); fix the syntax at that line",
+    "config.not_finite": "{path} = {value}: expected a finite number (not NaN or infinity); give a real value",
+    "config.too_large": "{path} = {value} is out of range: it must be at most {most}; give a smaller value",
+    "config.out_of_range": "{path} = {value!r} is out of range: it must satisfy {bound}",
+    "config.no_index": "{key}: '{name}' has {n} entries, so index {index} does not exist",
+    "config.not_a_section": "{key}: '{part}' is a value, not a section",
+    "config.wrong_type": "{where} = {value!r}: expected {expected}",
+    "cli.resume_refused": "--resume continues {run} with its own settings, so {refused} cannot change them; only "
+                          "--epochs, --data-dir and --device can (start a new run for the rest)",
+    "cli.dataset_mismatch": "dataset {dataset} has {classes} classes of shape {shape}, but run {run} was trained on "
+                            "{run_classes} classes of shape {run_shape}; pick a matching --dataset",
+    "cli.index_range": "--index {index}: the test split of {dataset} has images 0..{last}",
+    "cli.sweep_argument": "unexpected argument {name!r}; did you mean `mnistlab sweep report {name}`?",
+    "cli.sweep_report_study": "sweep report needs a STUDY: the sweep folder, or a study name with --storage URL",
+    "cli.no_validation": "run {run} held out no validation images (validation_size = 0); use --split test",
+    "cli.run_or_config": "give either a RUN folder or --config/--model, not both",
+    "cli.label_unknown": "--label {label!r} is not a class of this run; its classes: {classes}",
+    "api.no_images": "no images to predict; pass a path, a PIL image, an array, or a list of them",
+    "api.no_conv": "this model has no conv2d layer, so it has no filters to show",
+    "api.not_conv": "layer {layer} is not a conv2d layer; the conv2d layers are {convs}",
+    "api.one_image": "plot_feature_maps shows one image; got {n}",
+    "api.dataset_mismatch": "dataset {dataset} has {classes} classes of shape {shape}, but run {run} was trained on "
+                            "{run_classes} classes of shape {run_shape}; pass a matching one",
+    "api.unknown_split": "unknown split {split!r}; use 'test', 'val' or 'train'",
+    "api.no_validation": "run {run} held out no validation images (validation_size = 0); use split='test'",
+    "api.image_shape": "an image array of shape {shape}; pass H x W, H x W x C, or a batch of them",
+    "device.no_cuda": "device 'cuda' was asked for but PyTorch sees no CUDA GPU; use --device cpu or auto",
+    "device.unknown": "device {name!r} is unknown; use auto, cpu or cuda",
+    "distributed.rank_range": "RANK={rank} is outside 0..WORLD_SIZE-1={last}; check the torchrun flags",
+    "distributed.nproc": "--nproc {nproc}: give at least 1 process",
+    "distributed.batch_too_small": "train.batch_size = {batch_size} is the global batch, split over {world_size} "
+                                   "processes; make it at least {world_size}",
+    "distributed.no_rank": "WORLD_SIZE is set but RANK/LOCAL_RANK are missing or not integers; start data-parallel "
+                           "training with torchrun (or mnistlab train --nproc N)",
+    "distributed.no_gpu": "LOCAL_RANK {local_rank} has no GPU (this machine has {gpus}); use --nproc-per-node <= the "
+                          "number of GPUs",
+    "explain.label_range": "label {label} is out of range; the run has classes 0..{last}",
+    "explain.layer_range": "--layer {layer}: the network has layers 0..{last} (see `mnistlab summary RUN`)",
+    "explain.not_conv": "--layer {layer} is a {type} layer, not conv2d; conv layers here: {convs}",
+    "explain.at_outside": "--at {row},{col} is outside layer {layer}'s {oh} x {ow} output; use "
+                          "0..{last_row},0..{last_col}",
+    "explain.filter_range": "--filter {filter}: layer {layer} has filters 0..{last}",
+    "explain.padding_sizes": "--size, --kernel-size and --strides must be 1 or more",
+    "explain.at_syntax": "--at {text!r}: give the output position as ROW,COL, e.g. --at 3,5",
+    "type.one_of": "one of {choices}",
+    "type.or": "{a} or {b}",
+    "type.list_of": "a list of ({item})",
+    "type.pair_integers": "a pair of integers [height, width]",
+    "type.pair_numbers": "a pair of numbers [height, width]",
+    "type.pair_values": "a pair of values [height, width]",
+    "type.list": "a list",
+    "type.integer": "an integer",
+    "type.number": "a number",
+    "type.bool": "true or false",
+    "type.string": "a string",
 }
