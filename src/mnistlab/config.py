@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal, Union
 import tomli_w
 
 from mnistlab.errors import MnistlabError
-from mnistlab.i18n import Message
+from mnistlab.i18n import Message, either
 
 ActivationName = Literal["linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "leaky_relu", "elu", "selu"]
 Padding = Literal["valid", "same"]
@@ -327,10 +327,7 @@ def _describe(annotation: Any) -> Message | str:
     if origin is Literal:
         return Message("type.one_of", choices=", ".join(repr(a) for a in args))
     if origin in (Union, types.UnionType):
-        first, *rest = [_describe(a) for a in args if a is not type(None)]
-        for other in rest:
-            first = Message("type.or", a=first, b=other)
-        return first
+        return either(_describe(a) for a in args if a is not type(None))
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return Message("type.list_of", item=_describe(args[0]))

@@ -37,6 +37,14 @@ class Message:
         return f"Message({self.key!r}, **{self.values!r})"
 
 
+def either(choices):
+    """"a or b or c" in any language: the `choices` joined by the catalogue's "or" (one choice: itself)."""
+    first, *rest = choices
+    for other in rest:
+        first = Message("type.or", a=first, b=other)
+    return first
+
+
 def _render(value, lang: str):
     """A `Message` value in `lang`; a list of them as one text, "; " between them; any other value as is."""
     if isinstance(value, Message):
@@ -54,4 +62,4 @@ def default_lang(environ=None) -> str:
     return code if code in CATALOGUES else "en"
 
 
-__all__ = ["CATALOGUES", "LANGS", "Message", "default_lang", "t"]
+__all__ = ["CATALOGUES", "LANGS", "Message", "default_lang", "either", "t"]

@@ -496,4 +496,74 @@ MESSAGES: dict[str, str] = {
     "type.number": "a number",
     "type.bool": "true or false",
     "type.string": "a string",
+    # -- errors: datasets and image files ----------------------------------------------------------
+    "data.unknown_color": "unknown color {color!r}; use 'grayscale' or 'rgb'",
+    "data.image_size": "image_size {image_size!r} is out of range; use a whole number from 4 to 512 (28 for MNIST)",
+    "data.not_images": "{path}: expected uint8 images of shape N x H x W, got {dtype} {shape}; check that this is an "
+                       "images file, not a labels file",
+    "data.not_labels": "{path}: expected one integer label per image, got {dtype} {shape}; check that this is a "
+                       "labels file, not an images file",
+    "data.count_mismatch": "{images} has {n_images} images but {labels} has {n_labels} labels; the two files must "
+                           "come from the same dataset, so replace the wrong one",
+    "data.shape_mismatch": "train images are {train} but test images are {test}; all four files must come from the "
+                           "same dataset",
+    "data.empty_classes": "{path}: label {top} makes {classes} classes, but {n_empty} of them have no training image "
+                          "(class {empty}); the labels must run from 0 to the number of classes - 1, so fix or "
+                          "remove the stray label {top}",
+    "data.validation_all": "data.validation_size = {n} leaves no training images out of {n_train}; set "
+                           "data.validation_size below {n_train} (or \"auto\")",
+    "data.arrays_mismatch": "{n} images but {labels} labels; pass matching images and labels",
+    "data.validation_whole": "validation size {size!r} must be a whole number >= 0; fix the validation size",
+    "data.validation_too_big": "validation size {size} leaves no training data out of {n} samples; use a validation "
+                               "size below {n}",
+    "data.split_empty": "the {split} split of {dataset} is empty; choose the other split",
+    "data.samples_count": "cannot show {n} samples; ask for at least 1",
+    "data.unknown_split": "unknown split {split!r}; use 'train' or 'test'",
+    "data.label_range": "{path}: label {label} is out of range for {classes} classes (0..{last}); the labels file is "
+                        "corrupt or belongs to another dataset, so replace it",
+    "data.empty_class_folder": "class folder {folder} has no images ({suffixes}); add some or remove the folder",
+    "data.download_failed": "could not download {dataset} file {filename}: tried {tried}; check your internet "
+                            "connection, or {fix}",
+    "data.checksum": "{path}: {algorithm} checksum mismatch: expected {expected}, got {actual}; this is not the "
+                     "published {dataset} file, so replace it with the original download",
+    "data.idx_missing": "{filename} (or {plain}) not found in {where}; put the four {dataset} IDX files there under "
+                        "their standard names",
+    "data.idx_missing_or_download": "{filename} (or {plain}) not found in {where}; put the four {dataset} IDX files "
+                                    "there under their standard names, or drop --data-dir / unset MNISTLAB_DATA_DIR "
+                                    "to download them",
+    "data.no_data_dir": "data folder {folder} does not exist; fix --data-dir / MNISTLAB_DATA_DIR or drop it to "
+                        "download",
+    "data.idx_too_short": "{path}: not an IDX file: only {size} bytes, too short for the 4-byte header; {fix}",
+    "data.idx_magic": "{path}: not an IDX file: magic number starts with {magic} instead of 0000; check that it is "
+                      "an MNIST-style IDX file, or delete it and download it again",
+    "data.idx_dtype": "{path}: unknown IDX dtype code {code} (valid: {valid}); {fix}",
+    "data.idx_no_dims": "{path}: IDX header says 0 dimensions; {fix}",
+    "data.idx_header_truncated": "{path}: truncated: header promises {ndim} dimension sizes but the file ends after "
+                                 "{size} bytes; {fix}",
+    "data.idx_truncated": "{path}: truncated: header says {shape} ({expected} bytes) but only {actual} bytes follow; "
+                          "{fix}",
+    "data.idx_trailing": "{path}: {extra} unexpected trailing bytes: header says {shape} ({expected} bytes) but "
+                         "{actual} bytes follow; {fix}",
+    "data.idx_cannot_store": "{path}: IDX cannot store dtype {dtype}; convert the array to one of {names} first",
+    "data.idx_ndim": "{path}: IDX needs 1 to 255 dimensions, got {ndim}; reshape the array first",
+    "data.idx_dim_too_big": "{path}: a dimension of {shape} does not fit in 32 bits; split the array",
+    "data.idx_not_found": "{path}: file not found; check the path or download the dataset again",
+    "data.unreadable": "{path}: cannot be read ({error}); check the path and its permissions",
+    "data.idx_gzip": "{path}: corrupt gzip data ({error}); {fix}",
+    "data.image_array_shape": "image array has shape {shape}; pass HxW grayscale or HxWx3/HxWx4 colour",
+    "data.image_too_big": "{name}: image is {width}x{height} pixels, over the limit of {limit} pixels; scale it down "
+                          "first",
+    "data.image_unknown_format": "{name}: not a readable image (unknown format); use a PNG, JPEG or BMP file",
+    "data.image_unreadable": "{name}: not a readable image ({error}); use a PNG, JPEG or BMP file",
+    "data.image_not_found": "{name}: file not found; check the path",
+    "data.unknown_dataset": "unknown dataset {spec!r}; use one of {known}, idx:DIR (a folder with the four "
+                            "MNIST-named IDX files) or folder:PATH (one sub-folder of images per class)",
+    "data.spec_no_folder": "dataset spec {spec!r} has no folder after {prefix!r}; write it as {prefix}/path/to/folder",
+    "data.spec_not_folder": "dataset folder {path} (from {spec!r}) does not exist or is not a folder; check the path",
+    "data.no_class_folders": "dataset folder {path} has no sub-folders; put each class's images in its own "
+                             "sub-folder (e.g. {path}/cat/1.png)",
+    "data.no_mirrors": "no mirrors",
+    "data.idx_fix": "delete it and download it again (or replace it with an intact copy)",
+    "data.data_dir_fix": "download the files by hand and pass --data-dir DIR (or set MNISTLAB_DATA_DIR)",
+    "data.uploaded_image": "uploaded image",
 }

@@ -490,4 +490,61 @@ MESSAGES: dict[str, str] = {
     "type.number": "수",
     "type.bool": "true 또는 false",
     "type.string": "문자열",
+    # -- errors: datasets and image files ----------------------------------------------------------
+    "data.unknown_color": "모르는 색 {color!r}; 'grayscale'이나 'rgb'를 쓰세요",
+    "data.image_size": "image_size {image_size!r}은(는) 범위를 벗어났습니다; 4에서 512 사이의 정수를 쓰세요 (MNIST는 28)",
+    "data.not_images": "{path}: 모양 N x H x W의 uint8 이미지여야 하는데 {dtype} {shape}입니다; 레이블 파일이 아니라 이미지 파일인지 확인하세요",
+    "data.not_labels": "{path}: 이미지마다 정수 레이블 하나여야 하는데 {dtype} {shape}입니다; 이미지 파일이 아니라 레이블 파일인지 확인하세요",
+    "data.count_mismatch": "{images}에는 이미지가 {n_images}개인데 {labels}에는 레이블이 {n_labels}개입니다; 두 파일은 같은 데이터셋에서 와야 하니 잘못된 "
+                           "쪽을 바꾸세요",
+    "data.shape_mismatch": "학습 이미지는 {train}인데 테스트 이미지는 {test}입니다; 네 파일 모두 같은 데이터셋에서 와야 합니다",
+    "data.empty_classes": "{path}: 레이블 {top}이(가) 있으면 클래스가 {classes}개인데, 그중 {n_empty}개에는 학습 이미지가 없습니다 (클래스 {empty}); "
+                          "레이블은 0부터 클래스 수 - 1까지여야 하니 엇나간 레이블 {top}을(를) 고치거나 빼세요",
+    "data.validation_all": "data.validation_size = {n}이면 학습 이미지 {n_train}개 중 학습에 남는 것이 없습니다; data.validation_size를 "
+                           "{n_train}보다 작게 (또는 \"auto\"로) 정하세요",
+    "data.arrays_mismatch": "이미지는 {n}개인데 레이블은 {labels}개입니다; 개수가 맞는 이미지와 레이블을 주세요",
+    "data.validation_whole": "검증 크기 {size!r}은(는) 0 이상의 정수여야 합니다; 검증 크기를 고치세요",
+    "data.validation_too_big": "검증 크기 {size}이면 샘플 {n}개 중 학습 데이터가 남지 않습니다; {n}보다 작은 검증 크기를 쓰세요",
+    "data.split_empty": "{dataset}의 {split} 데이터가 비어 있습니다; 다른 분할을 고르세요",
+    "data.samples_count": "샘플 {n}개는 보여 줄 수 없습니다; 1개 이상을 요청하세요",
+    "data.unknown_split": "모르는 데이터 분할 {split!r}; 'train'이나 'test'를 쓰세요",
+    "data.label_range": "{path}: 레이블 {label}은(는) 클래스 {classes}개(0..{last})의 범위를 벗어납니다; 레이블 파일이 손상됐거나 다른 데이터셋의 것이니 "
+                        "바꾸세요",
+    "data.empty_class_folder": "클래스 폴더 {folder}에 이미지({suffixes})가 없습니다; 이미지를 넣거나 폴더를 지우세요",
+    "data.download_failed": "{dataset} 파일 {filename}을(를) 내려받지 못했습니다: 시도한 곳: {tried}; 인터넷 연결을 확인하거나, {fix}",
+    "data.checksum": "{path}: {algorithm} 체크섬이 다릅니다: {expected}이어야 하는데 {actual}입니다; 공개된 {dataset} 파일이 아니니 원래 내려받은 "
+                     "파일로 바꾸세요",
+    "data.idx_missing": "{where}에 {filename}(또는 {plain})이(가) 없습니다; {dataset} IDX 파일 네 개를 표준 이름으로 그곳에 두세요",
+    "data.idx_missing_or_download": "{where}에 {filename}(또는 {plain})이(가) 없습니다; {dataset} IDX 파일 네 개를 표준 이름으로 그곳에 "
+                                    "두거나, --data-dir를 빼고 MNISTLAB_DATA_DIR를 지워 내려받으세요",
+    "data.no_data_dir": "데이터 폴더 {folder}이(가) 없습니다; --data-dir / MNISTLAB_DATA_DIR를 고치거나, 빼고 내려받으세요",
+    "data.idx_too_short": "{path}: IDX 파일이 아닙니다: {size}바이트뿐이라 4바이트 헤더보다 짧습니다; {fix}",
+    "data.idx_magic": "{path}: IDX 파일이 아닙니다: 매직 넘버가 0000이 아니라 {magic}(으)로 시작합니다; MNIST 형식의 IDX 파일인지 확인하거나, 삭제하고 다시 "
+                      "내려받으세요",
+    "data.idx_dtype": "{path}: 모르는 IDX dtype 코드 {code} (쓸 수 있는 것: {valid}); {fix}",
+    "data.idx_no_dims": "{path}: IDX 헤더의 차원 수가 0입니다; {fix}",
+    "data.idx_header_truncated": "{path}: 잘린 파일입니다: 헤더에는 차원 크기가 {ndim}개라고 되어 있는데 파일이 {size}바이트에서 끝납니다; {fix}",
+    "data.idx_truncated": "{path}: 잘린 파일입니다: 헤더에는 {shape}({expected}바이트)라고 되어 있는데 뒤따르는 것은 {actual}바이트뿐입니다; {fix}",
+    "data.idx_trailing": "{path}: 끝에 뜻밖의 {extra}바이트가 더 있습니다: 헤더에는 {shape}({expected}바이트)라고 되어 있는데 {actual}바이트가 "
+                         "뒤따릅니다; {fix}",
+    "data.idx_cannot_store": "{path}: IDX에는 dtype {dtype}을(를) 저장할 수 없습니다; 먼저 배열을 {names} 중 하나로 바꾸세요",
+    "data.idx_ndim": "{path}: IDX에는 1에서 255개의 차원이 필요한데 {ndim}개입니다; 먼저 배열의 모양을 바꾸세요",
+    "data.idx_dim_too_big": "{path}: {shape}의 한 차원이 32비트에 들어가지 않습니다; 배열을 나누세요",
+    "data.idx_not_found": "{path}: 파일이 없습니다; 경로를 확인하거나 데이터셋을 다시 내려받으세요",
+    "data.unreadable": "{path}: 읽을 수 없습니다 ({error}); 경로와 권한을 확인하세요",
+    "data.idx_gzip": "{path}: gzip 데이터가 손상됐습니다 ({error}); {fix}",
+    "data.image_array_shape": "이미지 배열의 모양이 {shape}입니다; HxW 흑백이나 HxWx3/HxWx4 컬러를 주세요",
+    "data.image_too_big": "{name}: 이미지가 {width}x{height} 픽셀로 한도 {limit} 픽셀을 넘습니다; 먼저 줄이세요",
+    "data.image_unknown_format": "{name}: 읽을 수 있는 이미지가 아닙니다 (모르는 형식); PNG, JPEG, BMP 파일을 쓰세요",
+    "data.image_unreadable": "{name}: 읽을 수 있는 이미지가 아닙니다 ({error}); PNG, JPEG, BMP 파일을 쓰세요",
+    "data.image_not_found": "{name}: 파일이 없습니다; 경로를 확인하세요",
+    "data.unknown_dataset": "모르는 데이터셋 {spec!r}; {known} 중 하나, idx:DIR (MNIST 이름의 IDX 파일 네 개가 든 폴더), 또는 folder:PATH "
+                            "(클래스마다 이미지 하위 폴더 하나)를 쓰세요",
+    "data.spec_no_folder": "데이터셋 지정 {spec!r}에는 {prefix!r} 뒤에 폴더가 없습니다; {prefix}/path/to/folder처럼 쓰세요",
+    "data.spec_not_folder": "데이터셋 폴더 {path}({spec!r}에서)이(가) 없거나 폴더가 아닙니다; 경로를 확인하세요",
+    "data.no_class_folders": "데이터셋 폴더 {path}에 하위 폴더가 없습니다; 클래스마다 이미지를 자기 하위 폴더에 두세요 (예: {path}/cat/1.png)",
+    "data.no_mirrors": "미러 없음",
+    "data.idx_fix": "삭제하고 다시 내려받으세요 (또는 손상되지 않은 사본으로 바꾸세요)",
+    "data.data_dir_fix": "파일을 직접 내려받아 --data-dir DIR을 주세요 (또는 MNISTLAB_DATA_DIR를 설정하세요)",
+    "data.uploaded_image": "업로드한 이미지",
 }
