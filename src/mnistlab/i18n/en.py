@@ -566,4 +566,76 @@ MESSAGES: dict[str, str] = {
     "data.idx_fix": "delete it and download it again (or replace it with an intact copy)",
     "data.data_dir_fix": "download the files by hand and pass --data-dir DIR (or set MNISTLAB_DATA_DIR)",
     "data.uploaded_image": "uploaded image",
+    # -- errors: run folders, files, resources, models, reports, exports ---------------------------
+    "run.bad_name": "run name {name!r} is not allowed: use letters, digits, '.', '_' and '-' only",
+    "run.in_use": "{path} is in use: another `mnistlab train` is writing this run folder; wait for it to finish, or "
+                  "pick another --out",
+    "run.not_a_run": "{path}: not a run folder (no {config}); pass a folder that `mnistlab train` wrote",
+    "run.no_meta": "{path}: the run has no {meta} yet; it did not get past setup, train it again",
+    "run.meta_not_object": "{path}: expected a JSON object; the run folder is damaged, train it again",
+    "run.no_weights": "{path}: no weights yet (no {weights} or checkpoint); train it first",
+    "run.bad_metrics": "{path}: not the metrics table mnistlab writes; the run folder is damaged, train it again",
+    "run.bad_result": "{path}: not the result mnistlab writes (no status); the run folder is damaged",
+    "run.not_utf8": "{path}: not UTF-8 text; the run folder is damaged, train it again",
+    "run.bad_meta": "{source}: damaged run metadata ({error}); train the run again",
+    "run.out_is_file": "{folder} is a file, not a folder; give --out a new folder name (or move the file)",
+    "run.bad_config": "{path}: {error}; the run folder is damaged, train it again",
+    "run.unreadable": "{path}: cannot be read ({error}); check its permissions",
+    "run.meta_not_json": "{path}: not valid JSON; the run folder is damaged, train it again",
+    "run.bad_weights": "{path}: unreadable weights ({error}); train the run again",
+    "run.weights_mismatch": "{path}: weights do not match {config} ({error})",
+    "run.damaged_file": "{path}: unreadable ({error}); the run folder is damaged, train it again",
+    "run.result_not_json": "{path}: not valid JSON; evaluate the run again with `mnistlab evaluate`",
+    "run.no_checkpoint": "{path}: no checkpoint to resume from; the run never finished an epoch, start it again",
+    "run.bad_checkpoint": "{path}: unreadable checkpoint ({error}); the run cannot be resumed",
+    "files.disk_full": "{path}: the disk is full (no space left on device); the previous {name} is kept; free some "
+                       "space and run the command again",
+    "files.disk_full_nothing": "{path}: the disk is full (no space left on device); nothing was written; free some "
+                               "space and run the command again",
+    "resources.threads": "train.threads = {n} is more than the {cores} CPU cores this process may use; use at most "
+                         "{cores} (or 0 for one per core)",
+    "resources.memory": "this model needs about {total} to train ({params:,} parameters: {weights} of weights, "
+                        "{gradients} of gradients and optimizer state, {activations} of activations for a batch of "
+                        "{batch_size}), but only {limit} of memory is available; use fewer filters or units, or a "
+                        "smaller train.batch_size",
+    "tensorboard.missing": "TensorBoard logging needs the tensorboard package: {install}",
+    "report.compare_two": "compare needs at least two run folders, e.g. `mnistlab compare runs/a runs/b`",
+    "report.test_empty": "the test split of {dataset} is empty; pass --image FILE to see feature maps",
+    "model.wrong_output": "the network ends with shape {shape} but the dataset has {classes} classes: end with a "
+                          "dense layer of units = {classes} (its outputs are the logits)",
+    "model.last_activation": "the last layer applies activation '{activation}', but the network must output raw "
+                             "logits: set activation = 'linear' on it and choose the head with model.output = "
+                             "'softmax' or 'sigmoid'",
+    "model.unknown_activation": "activation {name!r} is unknown; use one of {choices}",
+    "model.unknown_layer": "unknown layer type {kind!r}; use one of {choices}",
+    "model.needs_map": "{where}: needs a C x H x W feature map but its input is a flat vector of {size}; move it "
+                       "before the flatten/global_avg_pool layer",
+    "model.too_small": "{where}: input {shape} is too small for a {kh}x{kw} window with padding='valid' "
+                       "({arithmetic}); use padding='same', a smaller kernel, or less downsampling before it",
+    "model.already_flat": "{where}: needs a C x H x W feature map but its input is already flat ({size})",
+    "model.dense_needs_flat": "{where}: a dense layer needs a flat input but gets a {shape} feature map; add {{type "
+                              "= \"flatten\"}} or {{type = \"global_avg_pool\"}} before it",
+    "export.framework": "framework {framework!r}: choose one of {choices}",
+    "export.folder_dataset": "data.dataset = {dataset!r}: a generated script reads IDX files and the known datasets "
+                             "only; convert the folder to IDX files (mnistlab.data.write_idx)",
+    "export.keras_weight_decay": "train.weight_decay = {weight_decay} with optimizer = {optimizer!r} has no faithful "
+                                 "Keras equivalent: PyTorch adds it to the gradient (L2), Keras' weight_decay "
+                                 "shrinks the weights directly; use optimizer = 'adamw' (the same in both) or "
+                                 "weight_decay = 0",
+    "export.keras_metric": "train.metrics contains {metric!r}: mnistlab averages it over the classes and Keras' "
+                           "{keras_metric} metric does not; leave it out of train.metrics for the Keras script",
+    "export.keras_suffix": "--out {out}: a Keras file name must end in .keras",
+    "export.keras_differs": "the Keras model's probabilities differ from PyTorch's by {diff:.1e} (more than "
+                            "{tolerance:g}) on Keras' {backend} backend; nothing was written. {cause}",
+    "export.keras_missing": "Keras support needs keras 3 ({error}); pip install 'mnistlab[keras]'",
+    "export.onnx_suffix": "--out {out}: an ONNX file name must end in .onnx",
+    "export.onnx_missing": "ONNX support needs the {module} package; pip install 'mnistlab[onnx]'",
+    "export.onnx_no_metadata": "{path}: the ONNX file has no mnistlab metadata (head, classes); export it with "
+                               "`mnistlab export RUN --format onnx`",
+    "export.onnx_unloadable": "{path}: not a loadable ONNX model ({error}); export one with `mnistlab export RUN "
+                              "--format onnx`",
+    "export.keras_avgpool_same": "Likely cause: avgpool2d with padding='same' where the padding is uneven: Keras' "
+                                 "torch backend pads with copies of the edge pixels and averages them in (TensorFlow "
+                                 "and mnistlab leave them out)",
+    "export.keras_report": "Please report this run's config.toml",
 }

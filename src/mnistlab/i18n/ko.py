@@ -547,4 +547,67 @@ MESSAGES: dict[str, str] = {
     "data.idx_fix": "삭제하고 다시 내려받으세요 (또는 손상되지 않은 사본으로 바꾸세요)",
     "data.data_dir_fix": "파일을 직접 내려받아 --data-dir DIR을 주세요 (또는 MNISTLAB_DATA_DIR를 설정하세요)",
     "data.uploaded_image": "업로드한 이미지",
+    # -- errors: run folders, files, resources, models, reports, exports ---------------------------
+    "run.bad_name": "실행 이름 {name!r}은(는) 쓸 수 없습니다: 글자, 숫자, '.', '_', '-'만 쓰세요",
+    "run.in_use": "{path}은(는) 사용 중입니다: 다른 `mnistlab train`이 이 실행 폴더에 쓰고 있습니다; 끝나기를 기다리거나 다른 --out을 고르세요",
+    "run.not_a_run": "{path}: 실행 폴더가 아닙니다 ({config} 없음); `mnistlab train`이 만든 폴더를 주세요",
+    "run.no_meta": "{path}: 실행에 아직 {meta}이(가) 없습니다; 준비 단계를 넘지 못했으니 다시 학습하세요",
+    "run.meta_not_object": "{path}: JSON 객체여야 합니다; 실행 폴더가 손상됐으니 다시 학습하세요",
+    "run.no_weights": "{path}: 아직 가중치가 없습니다 ({weights}도 체크포인트도 없음); 먼저 학습하세요",
+    "run.bad_metrics": "{path}: mnistlab이 쓰는 메트릭 표가 아닙니다; 실행 폴더가 손상됐으니 다시 학습하세요",
+    "run.bad_result": "{path}: mnistlab이 쓰는 결과가 아닙니다 (status 없음); 실행 폴더가 손상됐습니다",
+    "run.not_utf8": "{path}: UTF-8 텍스트가 아닙니다; 실행 폴더가 손상됐으니 다시 학습하세요",
+    "run.bad_meta": "{source}: 실행 메타데이터가 손상됐습니다 ({error}); 다시 학습하세요",
+    "run.out_is_file": "{folder}은(는) 폴더가 아니라 파일입니다; --out에 새 폴더 이름을 주세요 (또는 파일을 옮기세요)",
+    "run.bad_config": "{path}: {error}; 실행 폴더가 손상됐으니 다시 학습하세요",
+    "run.unreadable": "{path}: 읽을 수 없습니다 ({error}); 권한을 확인하세요",
+    "run.meta_not_json": "{path}: 올바른 JSON이 아닙니다; 실행 폴더가 손상됐으니 다시 학습하세요",
+    "run.bad_weights": "{path}: 가중치를 읽을 수 없습니다 ({error}); 다시 학습하세요",
+    "run.weights_mismatch": "{path}: 가중치가 {config}와 맞지 않습니다 ({error})",
+    "run.damaged_file": "{path}: 읽을 수 없습니다 ({error}); 실행 폴더가 손상됐으니 다시 학습하세요",
+    "run.result_not_json": "{path}: 올바른 JSON이 아닙니다; `mnistlab evaluate`로 다시 평가하세요",
+    "run.no_checkpoint": "{path}: 이어서 학습할 체크포인트가 없습니다; 한 에폭도 끝내지 못했으니 다시 시작하세요",
+    "run.bad_checkpoint": "{path}: 체크포인트를 읽을 수 없습니다 ({error}); 이어서 학습할 수 없습니다",
+    "files.disk_full": "{path}: 디스크가 가득 찼습니다 (no space left on device); 이전 {name}은(는) 그대로 있습니다; 공간을 비우고 명령을 다시 실행하세요",
+    "files.disk_full_nothing": "{path}: 디스크가 가득 찼습니다 (no space left on device); 아무것도 쓰지 않았습니다; 공간을 비우고 명령을 다시 실행하세요",
+    "resources.threads": "train.threads = {n}은(는) 이 프로세스가 쓸 수 있는 CPU 코어 {cores}개보다 많습니다; {cores} 이하로 (또는 코어마다 하나씩인 "
+                         "0으로) 정하세요",
+    "resources.memory": "이 모델을 학습하려면 메모리가 약 {total} 필요한데 (파라미터 {params:,}개: 가중치 {weights}, 그래디언트와 옵티마이저 상태 "
+                        "{gradients}, 배치 {batch_size}의 활성값 {activations}) 쓸 수 있는 메모리는 {limit}뿐입니다; 필터나 유닛을 줄이거나 "
+                        "train.batch_size를 줄이세요",
+    "tensorboard.missing": "TensorBoard 기록에는 tensorboard 패키지가 필요합니다: {install}",
+    "report.compare_two": "compare에는 실행 폴더가 두 개 이상 필요합니다, 예: `mnistlab compare runs/a runs/b`",
+    "report.test_empty": "{dataset}의 테스트 데이터가 비어 있습니다; 특성 맵을 보려면 --image FILE을 주세요",
+    "model.wrong_output": "네트워크는 모양 {shape}(으)로 끝나는데 데이터셋의 클래스는 {classes}개입니다: units = {classes}인 dense 층으로 끝내세요 (그 "
+                          "출력이 로짓입니다)",
+    "model.last_activation": "마지막 층이 활성화 함수 '{activation}'을(를) 쓰는데, 네트워크는 로짓을 그대로 출력해야 합니다: 그 층에 activation = "
+                             "'linear'를 쓰고 출력은 model.output = 'softmax'나 'sigmoid'로 고르세요",
+    "model.unknown_activation": "활성화 함수 {name!r}을(를) 모릅니다; {choices} 중 하나를 쓰세요",
+    "model.unknown_layer": "모르는 층 종류 {kind!r}; {choices} 중 하나를 쓰세요",
+    "model.needs_map": "{where}: C x H x W 특성 맵이 필요한데 입력이 길이 {size}의 평평한 벡터입니다; flatten/global_avg_pool 층 앞으로 옮기세요",
+    "model.too_small": "{where}: 입력 {shape}은(는) padding='valid'로 {kh}x{kw} 창을 쓰기에 너무 작습니다 ({arithmetic}); "
+                       "padding='same'이나 더 작은 커널 사이즈를 쓰거나, 그 앞에서 덜 줄이세요",
+    "model.already_flat": "{where}: C x H x W 특성 맵이 필요한데 입력이 이미 평평합니다 ({size})",
+    "model.dense_needs_flat": "{where}: dense 층에는 평평한 입력이 필요한데 {shape} 특성 맵이 들어옵니다; 그 앞에 {{type = \"flatten\"}}이나 "
+                              "{{type = \"global_avg_pool\"}}을 넣으세요",
+    "export.framework": "프레임워크 {framework!r}: {choices} 중 하나를 고르세요",
+    "export.folder_dataset": "data.dataset = {dataset!r}: 생성한 스크립트는 IDX 파일과 알려진 데이터셋만 읽습니다; 폴더를 IDX 파일로 바꾸세요 "
+                             "(mnistlab.data.write_idx)",
+    "export.keras_weight_decay": "optimizer = {optimizer!r}에서 train.weight_decay = {weight_decay}은(는) Keras에 똑같은 것이 "
+                                 "없습니다: PyTorch는 그래디언트에 더하고(L2), Keras의 weight_decay는 가중치를 직접 줄입니다; optimizer = "
+                                 "'adamw'(둘이 같음)나 weight_decay = 0을 쓰세요",
+    "export.keras_metric": "train.metrics에 {metric!r}이(가) 있습니다: mnistlab은 클래스에 걸쳐 평균하는데 Keras의 {keras_metric} 메트릭은 "
+                           "그러지 않습니다; Keras 스크립트에서는 train.metrics에서 빼세요",
+    "export.keras_suffix": "--out {out}: Keras 파일 이름은 .keras로 끝나야 합니다",
+    "export.keras_differs": "Keras 모델의 확률이 PyTorch와 {diff:.1e}만큼 다릅니다 ({tolerance:g}보다 큼, Keras {backend} 백엔드); 아무것도 "
+                            "쓰지 않았습니다. {cause}",
+    "export.keras_missing": "Keras 지원에는 keras 3이 필요합니다 ({error}); pip install 'mnistlab[keras]'",
+    "export.onnx_suffix": "--out {out}: ONNX 파일 이름은 .onnx로 끝나야 합니다",
+    "export.onnx_missing": "ONNX 지원에는 {module} 패키지가 필요합니다; pip install 'mnistlab[onnx]'",
+    "export.onnx_no_metadata": "{path}: ONNX 파일에 mnistlab 메타데이터(head, classes)가 없습니다; `mnistlab export RUN --format "
+                               "onnx`로 내보내세요",
+    "export.onnx_unloadable": "{path}: 불러올 수 있는 ONNX 모델이 아닙니다 ({error}); `mnistlab export RUN --format onnx`로 내보내세요",
+    "export.keras_avgpool_same": "그럴듯한 원인: 패딩이 고르지 않은 padding='same'의 avgpool2d: Keras의 torch 백엔드는 가장자리 픽셀의 복사본으로 "
+                                 "패딩해 평균에 넣습니다 (TensorFlow와 mnistlab은 빼고 평균합니다)",
+    "export.keras_report": "이 실행의 config.toml을 알려 주세요",
 }
