@@ -638,4 +638,42 @@ MESSAGES: dict[str, str] = {
                                  "torch backend pads with copies of the edge pixels and averages them in (TensorFlow "
                                  "and mnistlab leave them out)",
     "export.keras_report": "Please report this run's config.toml",
+    # -- errors: sweeps ----------------------------------------------------------------------------
+    "sweep.not_a_space": "{where}: expected a list of values or a range {{low = ..., high = ...}}, got {spec!r}",
+    "sweep.range_keys": "{where}: a range has keys low, high and optionally log, step; got {keys}",
+    "sweep.range_types": "{where}: low, high and step must be numbers and log true or false",
+    "sweep.range_order": "{where}: low = {low} must be below high = {high}",
+    "sweep.range_log": "{where}: a log range needs low > 0 and no step",
+    "sweep.range_step": "{where}: step = {step} must be positive",
+    "sweep.no_file": "sweep file {path} does not exist; check the path",
+    "sweep.unknown_section": "{path}: unknown section [{section}]; a sweep file has [base], [space] and [sweep]",
+    "sweep.no_validation": "{path}: [base] data.validation_size = 0, but trials are compared on validation accuracy; "
+                           "set it above 0 (the test set is kept for the final judgement)",
+    "sweep.empty_space": "{path}: [space] is empty; add entries such as \"train.learning_rate\" = {{low = 1e-4, high "
+                         "= 1e-2, log = true}}",
+    "sweep.sampler": "{path}: [sweep] sampler = {sampler!r}: expected one of {choices}",
+    "sweep.pruner": "{path}: [sweep] pruner = {pruner!r}: expected one of {choices}",
+    "sweep.timeout": "{path}: [sweep] timeout = {timeout!r}: expected a number of seconds > 0",
+    "sweep.bad_name": "study name {name!r} is not allowed (it names the sweep folder): use letters, digits, '.', '_' "
+                      "and '-' only",
+    "sweep.workers": "--workers {workers}: give at least 1",
+    "sweep.not_a_sweep": "{folder}: not a sweep folder (no sweep.json); pass the folder `mnistlab sweep` wrote, or a "
+                         "study name with --storage URL",
+    "sweep.study_elsewhere": "{folder}: this sweep's study is in {storage}; pass the study name {study!r} with "
+                             "--storage URL",
+    "sweep.no_optuna": "sweeps need Optuna; pip install 'mnistlab[sweep]'",
+    "sweep.grid_needs_step": "[space] \"{key}\": the grid sampler needs a list of values or a range with a step; add "
+                             "step = ... or list the values",
+    "sweep.in_space": "{where}: {error}",
+    "sweep.not_a_list": "{where}: expected a non-empty list of numbers, strings or booleans, got {spec!r}",
+    "sweep.repeated_value": "{where}: the list {spec!r} repeats a value; list each value once",
+    "sweep.in_base": "{path}: [base] {error}",
+    "sweep.unknown_key": "{path}: [sweep] {key}: unknown key; valid keys: {valid}",
+    "sweep.not_an_integer": "{path}: [sweep] {key} = {value!r}: expected an integer >= {minimum}",
+    "sweep.no_driver": "--storage {url}: the database driver is missing ({error}); for PostgreSQL pip install "
+                       "'mnistlab[postgres]'",
+    "sweep.no_database": "--storage {url}: cannot open the database ({error})",
+    "sweep.no_study": "no study named {name!r} in {url}; check --study or the sweep folder",
+    "sweep.trial_no_validation": "data.validation_size = 0 leaves no validation accuracy to compare trials on",
+    "sweep.in_file": "{path}: {error}",
 }

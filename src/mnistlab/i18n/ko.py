@@ -610,4 +610,38 @@ MESSAGES: dict[str, str] = {
     "export.keras_avgpool_same": "그럴듯한 원인: 패딩이 고르지 않은 padding='same'의 avgpool2d: Keras의 torch 백엔드는 가장자리 픽셀의 복사본으로 "
                                  "패딩해 평균에 넣습니다 (TensorFlow와 mnistlab은 빼고 평균합니다)",
     "export.keras_report": "이 실행의 config.toml을 알려 주세요",
+    # -- errors: sweeps ----------------------------------------------------------------------------
+    "sweep.not_a_space": "{where}: 값의 리스트나 범위 {{low = ..., high = ...}}여야 하는데 {spec!r}이(가) 왔습니다",
+    "sweep.range_keys": "{where}: 범위의 키는 low, high와 (필요하면) log, step입니다; 받은 키: {keys}",
+    "sweep.range_types": "{where}: low, high, step은 수여야 하고 log는 true나 false여야 합니다",
+    "sweep.range_order": "{where}: low = {low}은(는) high = {high}보다 작아야 합니다",
+    "sweep.range_log": "{where}: 로그 범위에는 low > 0이 필요하고 step은 쓸 수 없습니다",
+    "sweep.range_step": "{where}: step = {step}은(는) 양수여야 합니다",
+    "sweep.no_file": "스윕 파일 {path}이(가) 없습니다; 경로를 확인하세요",
+    "sweep.unknown_section": "{path}: 모르는 섹션 [{section}]; 스윕 파일에는 [base], [space], [sweep]이 있습니다",
+    "sweep.no_validation": "{path}: [base] data.validation_size = 0인데, 시도(trial)는 검증 정확도로 비교합니다; 0보다 크게 정하세요 (테스트 "
+                           "데이터는 마지막 판단에 씁니다)",
+    "sweep.empty_space": "{path}: [space]가 비어 있습니다; \"train.learning_rate\" = {{low = 1e-4, high = 1e-2, log = "
+                         "true}} 같은 항목을 넣으세요",
+    "sweep.sampler": "{path}: [sweep] sampler = {sampler!r}: {choices} 중 하나여야 합니다",
+    "sweep.pruner": "{path}: [sweep] pruner = {pruner!r}: {choices} 중 하나여야 합니다",
+    "sweep.timeout": "{path}: [sweep] timeout = {timeout!r}: 0보다 큰 초 단위의 수여야 합니다",
+    "sweep.bad_name": "스터디 이름 {name!r}은(는) 쓸 수 없습니다 (스윕 폴더 이름이 됩니다): 글자, 숫자, '.', '_', '-'만 쓰세요",
+    "sweep.workers": "--workers {workers}: 1 이상을 주세요",
+    "sweep.not_a_sweep": "{folder}: 스윕 폴더가 아닙니다 (sweep.json 없음); `mnistlab sweep`이 만든 폴더, 또는 --storage URL과 함께 스터디 "
+                         "이름을 주세요",
+    "sweep.study_elsewhere": "{folder}: 이 스윕의 스터디는 {storage}에 있습니다; 스터디 이름 {study!r}을(를) --storage URL과 함께 주세요",
+    "sweep.no_optuna": "스윕에는 Optuna가 필요합니다; pip install 'mnistlab[sweep]'",
+    "sweep.grid_needs_step": "[space] \"{key}\": grid 샘플러에는 값의 리스트나 step이 있는 범위가 필요합니다; step = ...을 넣거나 값을 나열하세요",
+    "sweep.in_space": "{where}: {error}",
+    "sweep.not_a_list": "{where}: 수, 문자열, 불리언의 비어 있지 않은 리스트여야 하는데 {spec!r}이(가) 왔습니다",
+    "sweep.repeated_value": "{where}: 리스트 {spec!r}에 같은 값이 두 번 있습니다; 값마다 한 번씩만 쓰세요",
+    "sweep.in_base": "{path}: [base] {error}",
+    "sweep.unknown_key": "{path}: [sweep] {key}: 모르는 키입니다; 쓸 수 있는 키: {valid}",
+    "sweep.not_an_integer": "{path}: [sweep] {key} = {value!r}: {minimum} 이상의 정수여야 합니다",
+    "sweep.no_driver": "--storage {url}: 데이터베이스 드라이버가 없습니다 ({error}); PostgreSQL이라면 pip install 'mnistlab[postgres]'",
+    "sweep.no_database": "--storage {url}: 데이터베이스를 열 수 없습니다 ({error})",
+    "sweep.no_study": "{url}에 {name!r}이라는 스터디가 없습니다; --study나 스윕 폴더를 확인하세요",
+    "sweep.trial_no_validation": "data.validation_size = 0이면 시도(trial)를 비교할 검증 정확도가 없습니다",
+    "sweep.in_file": "{path}: {error}",
 }
