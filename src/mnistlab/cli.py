@@ -1,7 +1,8 @@
 """The `mnistlab` command: argument parsing and error printing over the library, nothing more.
 
 Each command is a `cmd_*` function taking the parsed arguments; `build_parser` wires them to sub-parsers.
-A `MnistlabError` becomes one line on stderr and exit status 1 (`--debug` shows the traceback).
+A `MnistlabError` becomes one line on stderr, in the language of `--lang` (else LANG/LC_ALL), and exit status 1
+(`--debug` shows the traceback).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import warnings
 from pathlib import Path
 from typing import NoReturn
 
+from mnistlab import i18n
 from mnistlab.errors import MnistlabError, MnistlabWarning
 
 # --------------------------------------------------------------------------------------------
@@ -704,7 +706,9 @@ def _run(args) -> int:
     except MnistlabError as e:
         if args.debug:
             raise
-        print(f"mnistlab: error: {e}", file=sys.stderr)
+        # in the language of the command's output: its --lang, else (no such flag) the one LANG/LC_ALL names
+        lang = getattr(args, "lang", None) or i18n.default_lang()
+        print(f"mnistlab: error: {e.text(lang)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `mnistlab summary | head` closed the pipe: not an error
         sys.stderr.close()
