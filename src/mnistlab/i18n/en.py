@@ -676,4 +676,35 @@ MESSAGES: dict[str, str] = {
     "sweep.no_study": "no study named {name!r} in {url}; check --study or the sweep folder",
     "sweep.trial_no_validation": "data.validation_size = 0 leaves no validation accuracy to compare trials on",
     "sweep.in_file": "{path}: {error}",
+    # -- errors: the studio (web) ------------------------------------------------------------------
+    "web.no_image": "the request has no image; send PNG or JPEG bytes, or a form with a 'file' field",
+    "web.run_outside": "run {run} is not inside the runs folder {runs_dir}; pass --runs-dir {parent}",
+    "web.no_run": "no run chosen: pass ?run=NAME (see /api/runs) or start the server with a RUN",
+    "web.no_file_field": "the form has no 'file' field; upload the image as file=@digit.png",
+    "web.unknown_run": "no run named {name!r} in {runs_dir}; pick one from /api/runs",
+    "web.no_weights": "run {name!r} has no weights yet (it has not finished an epoch); pick another run",
+    "web.max_jobs": "max_jobs = {max_jobs}: at least one training job must be allowed; use 1 or more",
+    "web.jobs_busy": "run {run} is still training and this server trains {max_jobs} at a time; wait for it to finish "
+                     "or cancel it",
+    "web.run_exists": "a run named {run!r} already exists in {runs_dir}; choose another name",
+    "web.data_outside": "dataset {name!r} is not inside a data folder of this studio; {rule}",
+    "web.data_dir_refused": "data.data_dir {given_dir!r} cannot be chosen from the page; {rule}",
+    "web.data_not_allowed": "dataset {name!r} is not allowed here; {rule}",
+    "web.data_no_folder": "dataset {name!r} names no folder; {rule}",
+    "web.over_budget": "over this studio's budget: {over}; the server's owner can raise it with `mnistlab serve "
+                       "--max-params/--max-batch-memory/--max-epochs/--max-train-images`",
+    "web.over_images": "{name} has {n:,} training images, over this studio's budget of {limit:,}; set train_limit to "
+                       "at most {limit:,} (or restart the server with a larger --max-train-images)",
+    "web.no_data_dir": "--data-dir {folder}: no such folder; give a folder that holds datasets",
+    "web.data_unknown": "dataset {name!r} is unknown; {rule}",
+    "web.cannot_listen": "cannot listen on {host}:{port} ({error}); pick another --port or stop what is using it",
+    "web.body_timeout": "the request body stalled for {seconds:g} s and was dropped; send the whole body at once",
+    "web.data_rule": "the studio reads the datasets {datasets} by name, and idx:/folder: datasets only inside the "
+                     "folders given with `mnistlab serve --data-dir DIR` ({folders})",
+    "web.no_data_dirs": "none were given",
+    "web.over_params": "{params:,} parameters (the limit is {limit:,}): use fewer filters or units",
+    "web.over_activations": "{activations} of activations for a batch of {batch_size} (the limit is {limit}): use a "
+                            "smaller batch_size or smaller feature maps",
+    "web.over_epochs": "{epochs} epochs (the limit is {limit})",
+    "web.over_train_limit": "train_limit {train_limit:,} (the limit is {limit:,} training images)",
 }

@@ -644,4 +644,33 @@ MESSAGES: dict[str, str] = {
     "sweep.no_study": "{url}에 {name!r}이라는 스터디가 없습니다; --study나 스윕 폴더를 확인하세요",
     "sweep.trial_no_validation": "data.validation_size = 0이면 시도(trial)를 비교할 검증 정확도가 없습니다",
     "sweep.in_file": "{path}: {error}",
+    # -- errors: the studio (web) ------------------------------------------------------------------
+    "web.no_image": "요청에 이미지가 없습니다; PNG나 JPEG 바이트, 또는 'file' 필드가 있는 폼을 보내세요",
+    "web.run_outside": "실행 {run}이(가) 실행 폴더 {runs_dir} 안에 없습니다; --runs-dir {parent}을(를) 주세요",
+    "web.no_run": "고른 실행이 없습니다: ?run=NAME을 주거나 (/api/runs 참고) 서버를 RUN과 함께 시작하세요",
+    "web.no_file_field": "폼에 'file' 필드가 없습니다; 이미지를 file=@digit.png로 올리세요",
+    "web.unknown_run": "{runs_dir}에 {name!r}이라는 실행이 없습니다; /api/runs에서 하나를 고르세요",
+    "web.no_weights": "실행 {name!r}에는 아직 가중치가 없습니다 (한 에폭도 끝내지 않았습니다); 다른 실행을 고르세요",
+    "web.max_jobs": "max_jobs = {max_jobs}: 학습 작업을 적어도 하나는 허용해야 합니다; 1 이상을 쓰세요",
+    "web.jobs_busy": "실행 {run}이(가) 아직 학습 중이고 이 서버는 한 번에 {max_jobs}개만 학습합니다; 끝나기를 기다리거나 취소하세요",
+    "web.run_exists": "{runs_dir}에 {run!r}이라는 실행이 이미 있습니다; 다른 이름을 고르세요",
+    "web.data_outside": "데이터셋 {name!r}이(가) 이 스튜디오의 데이터 폴더 안에 없습니다; {rule}",
+    "web.data_dir_refused": "data.data_dir {given_dir!r}은(는) 페이지에서 고를 수 없습니다; {rule}",
+    "web.data_not_allowed": "데이터셋 {name!r}은(는) 여기서 쓸 수 없습니다; {rule}",
+    "web.data_no_folder": "데이터셋 {name!r}에 폴더 이름이 없습니다; {rule}",
+    "web.over_budget": "이 스튜디오의 한도를 넘었습니다: {over}; 서버 관리자는 `mnistlab serve "
+                       "--max-params/--max-batch-memory/--max-epochs/--max-train-images`로 한도를 올릴 수 있습니다",
+    "web.over_images": "{name}의 학습 이미지는 {n:,}개로 이 스튜디오의 한도 {limit:,}개를 넘습니다; train_limit를 {limit:,} 이하로 정하세요 (또는 더 큰 "
+                       "--max-train-images로 서버를 다시 시작하세요)",
+    "web.no_data_dir": "--data-dir {folder}: 그런 폴더가 없습니다; 데이터셋이 든 폴더를 주세요",
+    "web.data_unknown": "데이터셋 {name!r}을(를) 모릅니다; {rule}",
+    "web.cannot_listen": "{host}:{port}에서 기다릴 수 없습니다 ({error}); 다른 --port를 고르거나 그 포트를 쓰는 것을 멈추세요",
+    "web.body_timeout": "요청 본문이 {seconds:g}초 동안 멈춰 버렸습니다; 본문 전체를 한 번에 보내세요",
+    "web.data_rule": "스튜디오는 데이터셋 {datasets}을(를) 이름으로 읽고, idx:/folder: 데이터셋은 `mnistlab serve --data-dir DIR`로 준 폴더 "
+                     "안에서만 읽습니다 ({folders})",
+    "web.no_data_dirs": "주어진 폴더 없음",
+    "web.over_params": "파라미터 {params:,}개 (한도 {limit:,}개): 필터나 유닛을 줄이세요",
+    "web.over_activations": "배치 {batch_size}의 활성값 {activations} (한도 {limit}): 배치 사이즈를 줄이거나 특성 맵을 작게 하세요",
+    "web.over_epochs": "{epochs} 에폭 (한도 {limit})",
+    "web.over_train_limit": "train_limit {train_limit:,} (한도는 학습 이미지 {limit:,}개)",
 }

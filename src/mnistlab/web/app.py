@@ -17,6 +17,8 @@
 Errors are JSON `{"detail": "one line"}`: 400 for bad input (a dataset outside the data folders, a recipe
 over the budget, NaN in a request, a damaged run), 404 for an unknown run or job, 408 for a stalled body,
 409 for a busy trainer or a taken run name, 413 for an oversized body, 422 for a malformed request.
+The line is in the language of the request's `lang` query parameter (en, ko), which the page adds to every
+call (static/util.js); API clients that send none get English. A training job reports in it too.
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ from starlette.requests import ClientDisconnect
 from mnistlab.config import Config
 from mnistlab.errors import MnistlabError
 from mnistlab.export.code import generate
+from mnistlab.i18n import LANGS
 from mnistlab.models import LAYERS, format_summary, summarize
 from mnistlab.presets import PRESETS, preset
 from mnistlab.runfolder import Run, default_run_dir, is_run, weights_stamp
-from mnistlab.web.explain_api import add_explain_routes
+from mnistlab.web.explain_api import Lang, add_explain_routes
 from mnistlab.web.guards import BODY_TIMEOUT, LOOPBACK_HOSTS, BodyTimeout, RequestGuard
 from mnistlab.web.inference import Predictor, UnknownRun, default_processes, run_path
 from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists
@@ -101,7 +104,7 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         if isinstance(e, BodyTimeout):
             log.warning("%s %s: %s", request.method, request.url.path, e)
             status = 408
-        return JSONResponse({"detail": str(e)}, status)
+        return JSONResponse({"detail": e.text(request_lang(request))}, status)
 
     @app.exception_handler(Exception)
     async def bug(request: Request, e: Exception):
@@ -150,7 +153,7 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         """Classify one image: PNG/JPEG bytes as the body, or a multipart form with a `file` field."""
         name = run or default_run
         if not name:
-            raise MnistlabError("no run chosen: pass ?run=NAME (see /api/runs) or start the server with a RUN")
+            raise MnistlabError("web.no_run")
         data = await _image_bytes(request)
         body = await predictor.predict(name, data, features)  # JSON, encoded off the event loop: the hot path
         return Response(body, media_type="application/json")
@@ -196,11 +199,11 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         return {"framework": framework, "code": generate(config, shape, classes, framework, title)}
 
     @app.post("/api/train", tags=["train"], status_code=202)
-    def train(body: TrainRequest):
+    def train(body: TrainRequest, lang: str = Lang):
         """Check the recipe, then train it in the background; follow it at /api/train/{id}/events."""
         config, _, _ = checked_config(body, body.train_limit)  # refused now, not in the thread
         name = body.name or default_run_dir(runs_dir).name
-        return jobs.start(config, name, body.train_limit).to_dict()
+        return jobs.start(config, name, body.train_limit, lang).to_dict()
 
     @app.get("/api/train", tags=["train"])
     def list_jobs():
@@ -272,17 +275,23 @@ async def _event_stream(job, seen: int):
         await job.wait(seen, KEEPALIVE_SECONDS)
 
 
+def request_lang(request: Request) -> str:
+    """The language the request asks for with ?lang= (the page sends its own), English when none or unknown."""
+    lang = request.query_params.get("lang")
+    return lang if lang in LANGS else "en"
+
+
 async def _image_bytes(request: Request) -> bytes:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=8)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise MnistlabError("the form has no 'file' field; upload the image as file=@digit.png")
+            raise MnistlabError("web.no_file_field")
         data = await upload.read()
     else:
         data = await request.body()
     if not data:
-        raise MnistlabError("the request has no image; send PNG or JPEG bytes, or a form with a 'file' field")
+        raise MnistlabError("web.no_image")
     return data
 
 
@@ -292,7 +301,7 @@ def _default_run(runs_dir: Path, run: str | Path | None) -> str | None:
         return None
     path = Path(run)
     if len(path.parts) > 1 and path.resolve().parent != runs_dir.resolve():
-        raise MnistlabError(f"run {run} is not inside the runs folder {runs_dir}; pass --runs-dir {path.parent}")
+        raise MnistlabError("web.run_outside", run=run, runs_dir=runs_dir, parent=path.parent)
     run_path(runs_dir, path.name)
     return path.name
 

@@ -34,7 +34,7 @@ class BodyTimeout(MnistlabError):
     """A request body that stopped arriving (HTTP 408)."""
 
     def __init__(self, seconds: float):
-        super().__init__(f"the request body stalled for {seconds:g} s and was dropped; send the whole body at once")
+        super().__init__("web.body_timeout", seconds=seconds)
 
 
 class _NonFinite(ValueError):
