@@ -15,9 +15,11 @@ MESSAGES: dict[str, str] = {
     "loss.label_guess": "(no true class given for this picture: the network's own answer {name} is used; pass --label)",
     "loss.true_class": "true class: {name} (index {index})",
     "loss.softmax_formula": "softmax: p_k = exp(z_k) / sum_j exp(z_j); the probabilities sum to 1",
-    "loss.softmax_true": "p(true) = exp({logit} - {max}) / {sum} = {p}   (subtracting the largest logit keeps exp finite)",
+    "loss.softmax_true": "p(true) = exp({logit} - {max}) / {sum} = {p}   (subtracting the largest logit keeps exp "
+                         "finite)",
     "loss.cross_entropy": "cross-entropy = -log p(true) = -log({p}) = {loss}",
-    "loss.sigmoid_formula": "sigmoid: p_k = 1 / (1 + exp(-z_k)), each class its own yes/no question (they need not sum to 1)",
+    "loss.sigmoid_formula": "sigmoid: p_k = 1 / (1 + exp(-z_k)), each class its own yes/no question (they need not "
+                            "sum to 1)",
     "loss.binary_cross_entropy": "binary cross-entropy = the sum of the {n} terms = {loss}",
     "loss.binary_why": "(each of the {n} classes is a yes/no question with its own term;\n"
                        " cross-entropy would count only the true class's term, so this sum is larger)",
@@ -27,7 +29,8 @@ MESSAGES: dict[str, str] = {
     "conv.settings": "kernel_size {kh}x{kw}, strides {sh}x{sw}, padding {padding}: zero padding top {top}, "
                      "bottom {bottom}, left {left}, right {right}",
     "conv.settings_unpadded": "kernel_size {kh}x{kw}, strides {sh}x{sw}, padding {padding}: no zero padding",
-    "conv.window_unpadded": "reads input rows {r0}..{r1}, cols {c0}..{c1}  (row {row} x stride {sh}, col {col} x stride {sw})",
+    "conv.window_unpadded": "reads input rows {r0}..{r1}, cols {c0}..{c1}  (row {row} x stride {sh}, col {col} x "
+                            "stride {sw})",
     "conv.window": "reads input rows {r0}..{r1}, cols {c0}..{c1}  (row {row} x stride {sh} - {top}, "
                    "col {col} x stride {sw} - {left}); · = a zero-padding cell",
     "conv.normalised": "(the input is the normalised image: (pixel / 255 - mean) / std, as the network sees it)",
@@ -238,7 +241,8 @@ MESSAGES: dict[str, str] = {
     "fig.stage": "layer {index} {type}{extra} ({settings})  ->  {shape}   since {arith}",
     "fig.softmax_note": "softmax head: the classes compete, so each image's bars sum to 1",
     "fig.sigmoid_note": "sigmoid head: each bar is its own yes/no probability in 0..1; the bars need not sum to 1",
-    "fig.colour_key": "(green: predicted and right, red: predicted and wrong, grey: the rest; the true class is in bold)",
+    "fig.colour_key": "(green: predicted and right, red: predicted and wrong, grey: the rest; the true class is in "
+                      "bold)",
     "fig.sum": "sum = {sum}",
     "notes.title": "The notes, worked through",
     "notes.border_title": "layer 0's real input ({size} x {size}), kernel_size {kernel}, strides {strides}",
@@ -304,7 +308,8 @@ MESSAGES: dict[str, str] = {
     "studio.undo": "Undo",
     "studio.clear": "Clear",
     "studio.pad_hint": "draw here",
-    "studio.seen_note": "Your drawing after MNIST-style preprocessing, as the network receives it: white ink on black, cropped to the ink, scaled into a 20×20 box and centred by its mass in 28×28.",
+    "studio.seen_note": "Your drawing after MNIST-style preprocessing, as the network receives it: white ink on "
+                        "black, cropped to the ink, scaled into a 20×20 box and centred by its mass in 28×28.",
     "studio.layers": "Layers",
     "studio.output": "Output",
     "studio.training": "Training",
@@ -418,7 +423,8 @@ MESSAGES: dict[str, str] = {
     "studio.seconds": "{s} s",
     "studio.minutes": "{m} min {s} s",
     "studio.line_loading": "run {run}: loading the data…",
-    "studio.line_start": "run {run}: {train} training images, {val} held out for validation, {params} params, on {device}",
+    "studio.line_start": "run {run}: {train} training images, {val} held out for validation, {params} params, on "
+                         "{device}",
     "studio.line_step": "run {run} · epoch {epoch}/{epochs} · step {step}/{steps} · loss {loss} · accuracy {accuracy}",
     "studio.line_cancelling": " · cancelling…",
     "studio.line_epoch": "run {run} · epoch {epoch}/{epochs} done in {time} · loss {loss}",
@@ -687,6 +693,7 @@ MESSAGES: dict[str, str] = {
     "web.jobs_busy": "run {run} is still training and this server trains {max_jobs} at a time; wait for it to finish "
                      "or cancel it",
     "web.run_exists": "a run named {run!r} already exists in {runs_dir}; choose another name",
+    "web.unknown_job": "no training job {job_id!r}; see /api/train for the current ones",
     "web.data_outside": "dataset {name!r} is not inside a data folder of this studio; {rule}",
     "web.data_dir_refused": "data.data_dir {given_dir!r} cannot be chosen from the page; {rule}",
     "web.data_not_allowed": "dataset {name!r} is not allowed here; {rule}",
@@ -698,6 +705,12 @@ MESSAGES: dict[str, str] = {
     "web.no_data_dir": "--data-dir {folder}: no such folder; give a folder that holds datasets",
     "web.data_unknown": "dataset {name!r} is unknown; {rule}",
     "web.cannot_listen": "cannot listen on {host}:{port} ({error}); pick another --port or stop what is using it",
+    "web.body_too_large": "the request body is over the {megabytes:g} MB limit; send a smaller image (crop it to the "
+                          "digit or scale it down)",
+    "web.unknown_host": "unknown Host {host!r}; open the page as http://127.0.0.1:PORT",
+    "web.cross_site": "cross-site request refused: this API only takes orders from its own page",
+    "web.not_finite": "the request holds the number {number}, which is not a finite number (NaN and infinities are "
+                      "not JSON); send a real value",
     "web.body_timeout": "the request body stalled for {seconds:g} s and was dropped; send the whole body at once",
     "web.data_rule": "the studio reads the datasets {datasets} by name, and idx:/folder: datasets only inside the "
                      "folders given with `mnistlab serve --data-dir DIR` ({folders})",

@@ -302,7 +302,8 @@ MESSAGES: dict[str, str] = {
     "studio.undo": "되돌리기",
     "studio.clear": "지우기",
     "studio.pad_hint": "여기에 그리세요",
-    "studio.seen_note": "MNIST 방식으로 전처리한 그림, 네트워크가 받는 그대로: 검은 바탕에 흰 잉크, 잉크에 맞춰 자르고, 20×20 상자에 맞춘 뒤 28×28 안에서 무게중심으로 가운데 정렬.",
+    "studio.seen_note": "MNIST 방식으로 전처리한 그림, 네트워크가 받는 그대로: 검은 바탕에 흰 잉크, 잉크에 맞춰 자르고, 20×20 상자에 맞춘 뒤 28×28 안에서 무게중심으로 "
+                        "가운데 정렬.",
     "studio.layers": "레이어",
     "studio.output": "출력층",
     "studio.training": "학습",
@@ -654,6 +655,7 @@ MESSAGES: dict[str, str] = {
     "web.max_jobs": "max_jobs = {max_jobs}: 학습 작업을 적어도 하나는 허용해야 합니다; 1 이상을 쓰세요",
     "web.jobs_busy": "실행 {run}이(가) 아직 학습 중이고 이 서버는 한 번에 {max_jobs}개만 학습합니다; 끝나기를 기다리거나 취소하세요",
     "web.run_exists": "{runs_dir}에 {run!r}이라는 실행이 이미 있습니다; 다른 이름을 고르세요",
+    "web.unknown_job": "학습 작업 {job_id!r}이(가) 없습니다; 지금의 작업은 /api/train에서 보세요",
     "web.data_outside": "데이터셋 {name!r}이(가) 이 스튜디오의 데이터 폴더 안에 없습니다; {rule}",
     "web.data_dir_refused": "data.data_dir {given_dir!r}은(는) 페이지에서 고를 수 없습니다; {rule}",
     "web.data_not_allowed": "데이터셋 {name!r}은(는) 여기서 쓸 수 없습니다; {rule}",
@@ -665,6 +667,10 @@ MESSAGES: dict[str, str] = {
     "web.no_data_dir": "--data-dir {folder}: 그런 폴더가 없습니다; 데이터셋이 든 폴더를 주세요",
     "web.data_unknown": "데이터셋 {name!r}을(를) 모릅니다; {rule}",
     "web.cannot_listen": "{host}:{port}에서 기다릴 수 없습니다 ({error}); 다른 --port를 고르거나 그 포트를 쓰는 것을 멈추세요",
+    "web.body_too_large": "요청 본문이 한도 {megabytes:g} MB를 넘습니다; 더 작은 이미지를 보내세요 (숫자만 남게 자르거나 줄이세요)",
+    "web.unknown_host": "모르는 Host {host!r}; 페이지를 http://127.0.0.1:PORT로 여세요",
+    "web.cross_site": "다른 사이트의 요청은 거절합니다: 이 API는 자기 페이지의 요청만 받습니다",
+    "web.not_finite": "요청에 유한하지 않은 수 {number}이(가) 있습니다 (NaN과 무한대는 JSON이 아닙니다); 실제 값을 보내세요",
     "web.body_timeout": "요청 본문이 {seconds:g}초 동안 멈춰 버렸습니다; 본문 전체를 한 번에 보내세요",
     "web.data_rule": "스튜디오는 데이터셋 {datasets}을(를) 이름으로 읽고, idx:/folder: 데이터셋은 `mnistlab serve --data-dir DIR`로 준 폴더 "
                      "안에서만 읽습니다 ({folders})",

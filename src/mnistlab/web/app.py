@@ -29,7 +29,7 @@ import json
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -39,14 +39,13 @@ from starlette.requests import ClientDisconnect
 from mnistlab.config import Config
 from mnistlab.errors import MnistlabError
 from mnistlab.export.code import generate
-from mnistlab.i18n import LANGS
 from mnistlab.models import LAYERS, format_summary, summarize
 from mnistlab.presets import PRESETS, preset
 from mnistlab.runfolder import Run, default_run_dir, is_run, weights_stamp
 from mnistlab.web.explain_api import Lang, add_explain_routes
-from mnistlab.web.guards import BODY_TIMEOUT, LOOPBACK_HOSTS, BodyTimeout, RequestGuard
+from mnistlab.web.guards import BODY_TIMEOUT, LOOPBACK_HOSTS, BodyTimeout, RequestGuard, page_lang
 from mnistlab.web.inference import Predictor, UnknownRun, default_processes, run_path
-from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists
+from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists, UnknownJob
 from mnistlab.web.limits import Budget, DataFolders
 from mnistlab.web.schemas import ModelSettings, TrainRequest
 
@@ -100,11 +99,12 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
 
     @app.exception_handler(MnistlabError)
     async def user_error(request: Request, e: MnistlabError):
-        status = 404 if isinstance(e, UnknownRun) else 409 if isinstance(e, (JobsBusy, RunExists)) else 400
+        status = (404 if isinstance(e, (UnknownRun, UnknownJob)) else 409 if isinstance(e, (JobsBusy, RunExists))
+                  else 400)
         if isinstance(e, BodyTimeout):
             log.warning("%s %s: %s", request.method, request.url.path, e)
             status = 408
-        return JSONResponse({"detail": e.text(request_lang(request))}, status)
+        return JSONResponse({"detail": e.text(page_lang(request.scope))}, status)
 
     @app.exception_handler(Exception)
     async def bug(request: Request, e: Exception):
@@ -212,7 +212,7 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
     def job_or_404(job_id: str):
         job = jobs.get(job_id)
         if job is None:
-            raise HTTPException(404, f"no training job {job_id!r}; see /api/train for the current ones")
+            raise UnknownJob("web.unknown_job", job_id=job_id)
         return job
 
     @app.get("/api/train/{job_id}", tags=["train"])
@@ -273,12 +273,6 @@ async def _event_stream(job, seen: int):
         if not new:
             yield ": keep-alive\n\n"
         await job.wait(seen, KEEPALIVE_SECONDS)
-
-
-def request_lang(request: Request) -> str:
-    """The language the request asks for with ?lang= (the page sends its own), English when none or unknown."""
-    lang = request.query_params.get("lang")
-    return lang if lang in LANGS else "en"
 
 
 async def _image_bytes(request: Request) -> bytes:

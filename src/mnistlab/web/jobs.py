@@ -40,6 +40,10 @@ class RunExists(MnistlabError):
     """The requested run folder already exists (HTTP 409)."""
 
 
+class UnknownJob(MnistlabError):
+    """No training job with that id, or one long finished and forgotten (HTTP 404)."""
+
+
 class Job:
     """One training run in the background: its events so far, its status, its cancel flag."""
 
