@@ -383,7 +383,8 @@ def _dataset(run: Run, dataset: Dataset | None) -> Dataset:
         return load_dataset(data.dataset, data.data_dir, color=data.color)
     if dataset.num_classes != len(run.classes) or tuple(dataset.input_shape) != run.input_shape:
         raise MnistlabError("api.dataset_mismatch", dataset=dataset.name, classes=dataset.num_classes,
-            shape=list(dataset.input_shape), run=run.name, run_classes=len(run.classes), run_shape=list(run.input_shape))
+                            shape=list(dataset.input_shape), run=run.name, run_classes=len(run.classes),
+                            run_shape=list(run.input_shape))
     return dataset
 
 

@@ -175,7 +175,7 @@ def _dataset_for_run(run, args):
     ds = load_dataset(name, data_dir, color=run.config.data.color, progress=not getattr(args, "json", False))
     if len(ds.classes) != len(run.classes) or tuple(ds.input_shape) != run.input_shape:
         raise MnistlabError("cli.dataset_mismatch", dataset=name, classes=len(ds.classes), shape=list(ds.input_shape),
-            run=run.name, run_classes=len(run.classes), run_shape=list(run.input_shape))
+                            run=run.name, run_classes=len(run.classes), run_shape=list(run.input_shape))
     return ds
 
 

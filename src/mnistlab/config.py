@@ -411,7 +411,7 @@ def _check_range(path: str, value: Any, spec: tuple) -> None:
             lo_s = "" if lo is None else f"{lo} {'<' if lo_open else '<='} "
             hi_s = "" if hi is None else f" {'<' if hi_open else '<='} {hi}"
             raise MnistlabError("config.out_of_range", path=path, value=value,
-                bound=f"{lo_s}{path.split('.')[-1]}{hi_s}")
+                                bound=f"{lo_s}{path.split('.')[-1]}{hi_s}")
 
 
 def _unknown_key(path: str, key: str, valid: list[str]) -> MnistlabError:
@@ -443,7 +443,8 @@ def _from_plain(cls: type, d: Any, path: str) -> Any:
             try:
                 kwargs[key] = _coerce(annotation, value, where)
             except _Mismatch:
-                raise MnistlabError("config.wrong_type", where=where, value=value, expected=_describe(annotation)) from None
+                raise MnistlabError("config.wrong_type", where=where, value=value,
+                                    expected=_describe(annotation)) from None
             _check_number(where, kwargs[key])
             if "range" in fields[key].metadata and kwargs[key] is not None:
                 _check_range(where, kwargs[key], fields[key].metadata["range"])

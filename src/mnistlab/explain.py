@@ -143,11 +143,12 @@ def explain_conv(model: Network, layers, image: np.ndarray, layer: int, at: tupl
     info, spec = infos[layer], layers[layer]
     if info.type != "conv2d":
         raise MnistlabError("explain.not_conv", layer=layer, type=info.type,
-            convs=", ".join(str(i.index) for i in infos if i.type == "conv2d"))
+                            convs=", ".join(str(i.index) for i in infos if i.type == "conv2d"))
     g = conv_geometry(spec, info.input_shape)
     (oh, ow), (row, col) = g["out"], at
     if not (0 <= row < oh and 0 <= col < ow):
-        raise MnistlabError("explain.at_outside", row=row, col=col, layer=layer, oh=oh, ow=ow, last_row=oh - 1, last_col=ow - 1)
+        raise MnistlabError("explain.at_outside", row=row, col=col, layer=layer, oh=oh, ow=ow, last_row=oh - 1,
+                            last_col=ow - 1)
     if not 0 <= filter < spec.filters:
         raise MnistlabError("explain.filter_range", filter=filter, layer=layer, last=spec.filters - 1)
 

@@ -158,6 +158,6 @@ def check_memory(config, input_shape, num_classes: int, limit: int | None = None
     limit = available_memory() if limit is None else limit
     if limit is not None and total > limit:
         raise MnistlabError("resources.memory", total=gib(total), params=parts["params"], weights=gib(parts["weights"]),
-            gradients=gib(parts["gradients"] + parts["optimizer"]), activations=gib(parts["activations"]),
-            batch_size=config.train.batch_size, limit=gib(limit))
+                            gradients=gib(parts["gradients"] + parts["optimizer"]),
+                            activations=gib(parts["activations"]), batch_size=config.train.batch_size, limit=gib(limit))
     return {**parts, "total": total, "limit": limit}

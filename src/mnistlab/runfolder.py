@@ -321,7 +321,8 @@ class Run:
         try:
             model.load_state_dict(state)
         except RuntimeError as e:
-            raise MnistlabError("run.weights_mismatch", path=file, config=CONFIG, error=str(e).splitlines()[0]) from None
+            raise MnistlabError("run.weights_mismatch", path=file, config=CONFIG,
+                                error=str(e).splitlines()[0]) from None
         return model.to(device).to_channels_last().eval()
 
     def save_weights(self, model) -> None:

@@ -100,7 +100,7 @@ def _idx_pair(records: dict[str, FileRecord], split: str) -> tuple[np.ndarray, n
         raise MnistlabError("data.not_labels", path=labels_path, dtype=labels.dtype, shape=labels.shape)
     if len(images) != len(labels):
         raise MnistlabError("data.count_mismatch", images=images_path.name, n_images=len(images),
-            labels=labels_path.name, n_labels=len(labels))
+                            labels=labels_path.name, n_labels=len(labels))
     return images, labels
 
 
@@ -117,7 +117,8 @@ def _load_idx(source: Source, data_dir, progress: bool) -> tuple[dict, dict[str,
         bad = labels[(labels < 0) | (labels >= len(classes))]
         if len(bad):
             path = records[f"{split}_labels"].path
-            raise MnistlabError("data.label_range", path=path, label=int(bad[0]), classes=len(classes), last=len(classes) - 1)
+            raise MnistlabError("data.label_range", path=path, label=int(bad[0]), classes=len(classes),
+                                last=len(classes) - 1)
     tensors = {
         split: (torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels.astype(np.int64)))
         for split, (images, labels) in arrays.items()
@@ -141,7 +142,7 @@ def _check_no_empty_classes(arrays: dict, records: dict, top: int) -> None:
         split = next(s for s in SPLITS if len(arrays[s][1]) and int(arrays[s][1].max()) == top)
         path = records[f"{split}_labels"].path
         raise MnistlabError("data.empty_classes", path=path, top=top, classes=top + 1, n_empty=len(empty),
-            empty=", ".join(map(str, empty[:5])) + (", ..." if len(empty) > 5 else ""))
+                            empty=", ".join(map(str, empty[:5])) + (", ..." if len(empty) > 5 else ""))
 
 
 def _load_folder(source: Source, color: str, image_size: int) -> dict:

@@ -127,7 +127,7 @@ def _from_mirrors(source: Source, kind: str, dest: Path, progress: bool, timeout
             if progress:
                 print(f"mnistlab: {url} failed ({_why(e)}); trying the next mirror", file=sys.stderr)
     raise MnistlabError("data.download_failed", dataset=source.name, filename=filename,
-        tried="; ".join(tried) or Message("data.no_mirrors"), fix=_DATA_DIR_FIX)
+                        tried="; ".join(tried) or Message("data.no_mirrors"), fix=_DATA_DIR_FIX)
 
 
 def _find_local(folders: list[Path], filename: str) -> Path | None:
@@ -143,7 +143,7 @@ def _check_local(path: Path, checksum: Checksum, dataset: str) -> None:
     actual = file_digest(path, checksum.algorithm)
     if actual != checksum.hexdigest:
         raise MnistlabError("data.checksum", path=path, algorithm=checksum.algorithm, expected=checksum.hexdigest,
-            actual=actual, dataset=dataset)
+                            actual=actual, dataset=dataset)
 
 
 def _local_files(source: Source, folders: list[Path], origin: str) -> dict[str, FileRecord]:
@@ -153,8 +153,8 @@ def _local_files(source: Source, folders: list[Path], origin: str) -> dict[str, 
         path = _find_local(folders, filename)
         if path is None:
             where = either(str(f) for f in folders)
-            raise MnistlabError("data.idx_missing" if origin == "idx-dir" else "data.idx_missing_or_download", filename=filename,
-                plain=filename.removesuffix(".gz"), where=where, dataset=source.name)
+            raise MnistlabError("data.idx_missing" if origin == "idx-dir" else "data.idx_missing_or_download",
+                                filename=filename, plain=filename.removesuffix(".gz"), where=where, dataset=source.name)
         checksum = source.checksums.get(kind)
         if checksum and path.suffix == ".gz":
             _check_local(path, checksum, source.name)

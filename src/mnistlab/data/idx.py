@@ -103,10 +103,11 @@ def _decode(path: Path, raw: bytes) -> np.ndarray:
     expected = math.prod(dims) * dtype.itemsize
     actual = len(raw) - header_len
     if actual < expected:
-        raise MnistlabError("data.idx_truncated", path=path, shape=_shape_text(dims), expected=expected, actual=actual, fix=_FIX)
+        raise MnistlabError("data.idx_truncated", path=path, shape=_shape_text(dims), expected=expected, actual=actual,
+                            fix=_FIX)
     if actual > expected:
         raise MnistlabError("data.idx_trailing", path=path, extra=actual - expected, shape=_shape_text(dims),
-            expected=expected, actual=actual, fix=_FIX)
+                            expected=expected, actual=actual, fix=_FIX)
 
     array = np.frombuffer(raw, dtype=dtype, count=math.prod(dims), offset=header_len).reshape(dims)
     # astype copies into native order: torch refuses big-endian arrays, and a copy is writable.

@@ -80,7 +80,7 @@ def export_keras(run_path: str | Path, out: str | Path | None = None) -> dict:
     diff = _max_difference(model, network, x, run.output)
     if diff > TOLERANCE:
         raise MnistlabError("export.keras_differs", diff=diff, tolerance=TOLERANCE, backend=keras.backend.backend(),
-            cause=_known_difference(run))
+                            cause=_known_difference(run))
     with atomic_path(out) as tmp:
         keras_tmp = tmp.with_name(tmp.name + ".keras")  # Keras insists on the suffix
         try:

@@ -217,7 +217,7 @@ def _spatial(where: str, shape: Shape, kernel, stride, padding) -> tuple[Shape, 
     arith = (ah,) if ah == aw else (f"H: {ah}", f"W: {aw}")  # square maps: say it once
     if h <= 0 or w <= 0:
         raise MnistlabError("model.too_small", where=where, shape="x".join(map(str, shape)), kh=kh, kw=kw,
-            arithmetic=", ".join(arith))
+                            arithmetic=", ".join(arith))
     pads = (0, 0, 0, 0)
     if padding == "same":
         (top, bottom), (left, right) = same_padding(shape[1], kh, sh), same_padding(shape[2], kw, sw)
