@@ -341,6 +341,10 @@ def test_a_korean_page_is_answered_in_korean(client, runs_dir, tmp_path):
     assert client.post("/api/predict?run=nope", content=image).json()["detail"].startswith("no run named 'nope'")
     r = client.post("/api/predict?lang=ko", content=b"\x89PNG" + b"\0" * (2 * 2**20))  # refused by the guard
     assert r.status_code == 413 and r.json()["detail"].startswith("요청 본문이 한도 2 MB를 넘습니다;")
+    (runs_dir / "broken").mkdir()
+    (runs_dir / "broken" / "config.toml").write_text("[train\n")
+    rows = {row["name"]: row for row in client.get("/api/runs?lang=ko").json()["runs"]}
+    assert "config.toml: 올바른 TOML이 아닙니다" in rows["broken"]["error"], rows["broken"]
     r = client.post("/api/train?lang=ko", json=train_body(name="x", epochs=10_000))  # over the budget
     assert r.status_code == 400 and "이 스튜디오의 한도를 넘었습니다: 10000 에폭" in r.json()["detail"]
     # a job trains in the page's language: its failure, found only in the background, reads in Korean

@@ -127,13 +127,13 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
 
     # -- runs -------------------------------------------------------------------------------------
     @app.get("/api/runs", tags=["runs"])
-    def list_runs():
-        """Every run folder, newest first, with its status and results."""
+    def list_runs(lang: str = Lang):
+        """Every run folder, newest first, with its status and results (why one is unreadable, in `lang`)."""
         training = {j.run for j in jobs.running()}
         found = sorted((p for p in runs_dir.iterdir() if is_run(p)),
                        key=_mtime, reverse=True) if runs_dir.is_dir() else []
         return {"runs_dir": str(runs_dir), "default": default_run,
-                "runs": [_run_row(p, p.name in training) for p in found]}
+                "runs": [_run_row(p, p.name in training, lang) for p in found]}
 
     @app.get("/api/runs/{name:path}", tags=["runs"])
     def run_details(name: str):
@@ -318,13 +318,14 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def _run_row(path: Path, training: bool) -> dict:
+def _run_row(path: Path, training: bool, lang: str = "en") -> dict:
     """One line of the runs table. A folder that cannot be read is listed with the reason, not skipped."""
     try:
         r = Run.open(path)
         result, metrics = r.result(), r.metrics()
     except (MnistlabError, OSError, ValueError) as e:  # ValueError: a damaged JSON file
-        return {"name": path.name, "status": "unreadable", "error": str(e), "has_weights": False}
+        error = e.text(lang) if isinstance(e, MnistlabError) else str(e)
+        return {"name": path.name, "status": "unreadable", "error": error, "has_weights": False}
     last = metrics[-1] if metrics else {}
     status = "training" if training else result["status"] if result else "unfinished"
     return {
