@@ -264,3 +264,20 @@ def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as e:
         main([*command, "--help"])
     assert e.value.code == 0 and "usage: mnistlab" in capsys.readouterr().out
+
+
+def test_errors_are_printed_in_the_language_of_the_command(tmp_path, cli_run, capsys, monkeypatch):
+    code, _, err = run_cli("evaluate", tmp_path, "--lang", "ko", capsys=capsys)
+    one_line_error(code, err, "실행 폴더가 아닙니다 (config.toml 없음)", "`mnistlab train`이 만든 폴더를 주세요")
+    code, _, err = run_cli("evaluate", tmp_path, "--lang", "en", capsys=capsys)
+    one_line_error(code, err, "not a run folder (no config.toml)", "pass a folder that `mnistlab train` wrote")
+    # flags stay as they are in Korean; "2 에폭" is a message inside the message, in the same language
+    code, _, err = run_cli("train", "--resume", cli_run, "--batch-size", "8", "--lang", "ko", capsys=capsys)
+    one_line_error(code, err, "--resume은", "--batch-size(으)로 설정을 바꿀 수 없습니다", "--epochs, --data-dir, --device")
+    code, _, err = run_cli("train", "--resume", cli_run, "--epochs", "1", "--lang", "ko", capsys=capsys)
+    one_line_error(code, err, "--epochs 1:", "이미 2 에폭 학습했습니다")
+    # a command without --lang speaks the language LANG names
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    code, _, err = run_cli("compare", cli_run, capsys=capsys)
+    one_line_error(code, err, "compare에는 실행 폴더가 두 개 이상 필요합니다")

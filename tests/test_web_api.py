@@ -332,6 +332,31 @@ def test_a_job_that_fails_in_the_background_reports_why(runs_dir, tmp_path):
         assert c.get(f"/api/train/{job['id']}").json()["history"][-1]["error"] == job["error"]
 
 
+def test_a_korean_page_is_answered_in_korean(client, runs_dir, tmp_path):
+    """The page sends its language as ?lang= with every call: refusals come back in it; API clients that send
+    none get English."""
+    image = png(drawn_one())
+    r = client.post("/api/predict?run=nope&lang=ko", content=image)
+    assert r.status_code == 404 and r.json()["detail"].startswith(f"{runs_dir}에 'nope'이라는 실행이 없습니다;")
+    assert client.post("/api/predict?run=nope", content=image).json()["detail"].startswith("no run named 'nope'")
+    r = client.post("/api/predict?lang=ko", content=b"\x89PNG" + b"\0" * (2 * 2**20))  # refused by the guard
+    assert r.status_code == 413 and r.json()["detail"].startswith("요청 본문이 한도 2 MB를 넘습니다;")
+    (runs_dir / "broken").mkdir()
+    (runs_dir / "broken" / "config.toml").write_text("[train\n")
+    rows = {row["name"]: row for row in client.get("/api/runs?lang=ko").json()["runs"]}
+    assert "config.toml: 올바른 TOML이 아닙니다" in rows["broken"]["error"], rows["broken"]
+    r = client.post("/api/train?lang=ko", json=train_body(name="x", epochs=10_000))  # over the budget
+    assert r.status_code == 400 and "이 스튜디오의 한도를 넘었습니다: 10000 에폭" in r.json()["detail"]
+    # a job trains in the page's language: its failure, found only in the background, reads in Korean
+    folder = five_classes(tmp_path / "five")
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"not an idx file")
+    five = [*TINY_LAYERS[:-1], {"type": "dense", "units": 5}]
+    with TestClient(create_app(runs_dir, data_dirs=[tmp_path]), base_url=BASE) as c:
+        r = c.post("/api/train?lang=ko", json=train_body(name="five", dataset=f"idx:{folder}", layers=five))
+        job = wait_done(c, r.json()["id"])
+    assert job["status"] == "failed" and "train-images-idx3-ubyte.gz: IDX 파일이 아닙니다" in job["error"], job
+
+
 def test_unknown_jobs_are_404(client):
     assert client.get("/api/train/nope/events").status_code == 404
     assert client.post("/api/train/nope/cancel").status_code == 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -73,7 +74,7 @@ def test_click_a_feature_map_cell_and_pick_the_digit_you_meant(page, studio, tmp
 
     # the switch rewrites the page, then asks for the runs table again: leaving with that request in flight
     # would count as a failed one (networkidle was reached long ago, so waiting for it returns at once)
-    with page.expect_response(lambda r: r.url.endswith("/api/runs")):
+    with page.expect_response(lambda r: urlsplit(r.url).path == "/api/runs"):  # ?lang=ko: the page's language
         page.click("#lang-switch")
     page.wait_for_function("document.querySelector('[data-tab=draw]').textContent === '그리기'")
     page.reload()  # the choice is remembered

@@ -202,9 +202,9 @@ def evaluate(run: RunLike, dataset: Dataset | None = None, split: str = "test", 
         train, val = split_validation(ds.train_images, ds.train_labels, run.meta.validation_size)
         images, labels = train if split == "train" else val
         if len(images) == 0:
-            raise MnistlabError(f"run {run.name} held out no validation images (validation_size = 0); use split='test'")
+            raise MnistlabError("api.no_validation", run=run.name)
     else:
-        raise MnistlabError(f"unknown split {split!r}; use 'test', 'val' or 'train'")
+        raise MnistlabError("api.unknown_split", split=split)
     tc = run.config.train
     metrics = judge(run.load_model(select_device(device)), images, labels, tc.loss, run.classes, tc.eval_batch_size,
                     label_smoothing=tc.label_smoothing)  # the loss the run trained on and reported
@@ -266,7 +266,7 @@ def predict(run: RunLike, images, *, top: int = 3, device: str = "cpu") -> Predi
     run = _run(run)
     items, names = _images(images)
     if not items:
-        raise MnistlabError("no images to predict; pass a path, a PIL image, an array, or a list of them")
+        raise MnistlabError("api.no_images")
     inputs = np.stack([run.meta.to_input(item) for item in items])
     probs = predict_arrays(run.load_model(select_device(device)), inputs, run.output).numpy()
     return Predictions(run.name, run.output, tuple(run.classes), tuple(names), inputs, probs,
@@ -292,11 +292,11 @@ def plot_filters(run: RunLike, layer: int | None = None) -> Figure:
     model = _run(run).load_model()
     convs = [i.index for i in model.infos if i.type == "conv2d"]
     if not convs:
-        raise MnistlabError("this model has no conv2d layer, so it has no filters to show")
+        raise MnistlabError("api.no_conv")
     if layer is None:
         layer = convs[0]
     if layer not in convs:
-        raise MnistlabError(f"layer {layer} is not a conv2d layer; the conv2d layers are {convs}")
+        raise MnistlabError("api.not_conv", layer=layer, convs=convs)
     conv = next(m for m in model.layers[layer].modules() if isinstance(m, torch.nn.Conv2d))
     return inline(filters_figure(conv.weight.detach().float().cpu().numpy(), f"layer {layer} conv2d"))
 
@@ -311,7 +311,7 @@ def plot_feature_maps(run: RunLike, image) -> Figure:
     run = _run(run)
     items, names = _images(image)
     if len(items) != 1:
-        raise MnistlabError(f"plot_feature_maps shows one image; got {len(items)}")
+        raise MnistlabError("api.one_image", n=len(items))
     pixels = run.meta.to_input(items[0])
     stages, logits = sample_maps(run.load_model(), run.config.model.layers, pixels[None])
     probs = probabilities(logits, run.output)[0]
@@ -382,10 +382,9 @@ def _dataset(run: Run, dataset: Dataset | None) -> Dataset:
         data = run.config.data
         return load_dataset(data.dataset, data.data_dir, color=data.color)
     if dataset.num_classes != len(run.classes) or tuple(dataset.input_shape) != run.input_shape:
-        raise MnistlabError(
-            f"dataset {dataset.name} has {dataset.num_classes} classes of shape {list(dataset.input_shape)}, but run "
-            f"{run.name} was trained on {len(run.classes)} classes of shape {list(run.input_shape)}; "
-            "pass a matching one")
+        raise MnistlabError("api.dataset_mismatch", dataset=dataset.name, classes=dataset.num_classes,
+                            shape=list(dataset.input_shape), run=run.name, run_classes=len(run.classes),
+                            run_shape=list(run.input_shape))
     return dataset
 
 
@@ -399,7 +398,7 @@ def _images(images) -> tuple[list, list[str]]:
         elif images.ndim in (3, 4):
             items = list(images)  # N x H x W, N x H x W x C or N x C x H x W
         else:
-            raise MnistlabError(f"an image array of shape {images.shape}; pass H x W, H x W x C, or a batch of them")
+            raise MnistlabError("api.image_shape", shape=images.shape)
     elif isinstance(images, (list, tuple)):
         items = [i.detach().cpu().numpy() if hasattr(i, "detach") else i for i in images]
     else:

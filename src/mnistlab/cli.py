@@ -1,7 +1,8 @@
 """The `mnistlab` command: argument parsing and error printing over the library, nothing more.
 
 Each command is a `cmd_*` function taking the parsed arguments; `build_parser` wires them to sub-parsers.
-A `MnistlabError` becomes one line on stderr and exit status 1 (`--debug` shows the traceback).
+A `MnistlabError` becomes one line on stderr, in the language of `--lang` (else LANG/LC_ALL), and exit status 1
+(`--debug` shows the traceback).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import warnings
 from pathlib import Path
 from typing import NoReturn
 
+from mnistlab import i18n
 from mnistlab.errors import MnistlabError, MnistlabWarning
 
 # --------------------------------------------------------------------------------------------
@@ -133,8 +135,7 @@ def resumed_config(args):
     refused = [f"--{dest.replace('_', '-')}" for dest in others
                if getattr(args, dest, None) not in (None, False)] + (["--set"] if args.set else [])
     if refused:
-        raise MnistlabError(f"--resume continues {args.resume} with its own settings, so {', '.join(refused)} cannot "
-                            f"change them; only --epochs, --data-dir and --device can (start a new run for the rest)")
+        raise MnistlabError("cli.resume_refused", run=args.resume, refused=", ".join(refused))
     overrides = {key: getattr(args, dest) for dest, key in RESUME_FLAGS.items() if getattr(args, dest) is not None}
     return Run.open(args.resume).config.replace(**overrides)
 
@@ -173,9 +174,8 @@ def _dataset_for_run(run, args):
     data_dir = args.data_dir or (run.config.data.data_dir if name == run.config.data.dataset else None)
     ds = load_dataset(name, data_dir, color=run.config.data.color, progress=not getattr(args, "json", False))
     if len(ds.classes) != len(run.classes) or tuple(ds.input_shape) != run.input_shape:
-        raise MnistlabError(
-            f"dataset {name} has {len(ds.classes)} classes of shape {list(ds.input_shape)}, but run {run.name} "
-            f"was trained on {len(run.classes)} classes of shape {list(run.input_shape)}; pick a matching --dataset")
+        raise MnistlabError("cli.dataset_mismatch", dataset=name, classes=len(ds.classes), shape=list(ds.input_shape),
+                            run=run.name, run_classes=len(run.classes), run_shape=list(run.input_shape))
     return ds
 
 
@@ -194,7 +194,7 @@ def cmd_evaluate(args) -> int:
         train, val = split_validation(ds.train_images, ds.train_labels, run.meta.validation_size)
         images, labels = train if args.split == "train" else val
         if len(images) == 0:
-            raise MnistlabError(f"run {run.name} held out no validation images (validation_size = 0); use --split test")
+            raise MnistlabError("cli.no_validation", run=run.name)
     model = run.load_model(select_device(args.device))
     tc = run.config.train  # the run's own loss, label smoothing included: the numbers its training reported
     m = evaluate(model, images, labels, tc.loss, run.classes, tc.eval_batch_size, label_smoothing=tc.label_smoothing)
@@ -248,7 +248,7 @@ def cmd_code(args) -> int:
 
     if args.run:
         if args.config or args.model:
-            raise MnistlabError("give either a RUN folder or --config/--model, not both")
+            raise MnistlabError("cli.run_or_config")
         run = Run.open(args.run)
         cfg = run.config.replace(**config_overrides(args))  # train's flags and --set apply on top
         shape, n, title = run.input_shape, len(run.classes), f"run {run.name}"
@@ -272,7 +272,7 @@ def cmd_summary(args) -> int:
 
     if args.run:
         if args.config or args.model or args.set:
-            raise MnistlabError("give either a RUN folder or --config/--model, not both")
+            raise MnistlabError("cli.run_or_config")
         run = Run.open(args.run)
         cfg, shape, n = run.config, run.input_shape, len(run.classes)
     else:
@@ -314,8 +314,7 @@ def _explain_image(run, args):
         return run.meta.to_input(args.image), None, t("loss.user_image", args.lang, image=args.image)
     ds = _dataset_for_run(run, args)
     if not 0 <= args.index < len(ds.test_labels):
-        raise MnistlabError(f"--index {args.index}: the test split of {ds.name} has images "
-                            f"0..{len(ds.test_labels) - 1}")
+        raise MnistlabError("cli.index_range", index=args.index, dataset=ds.name, last=len(ds.test_labels) - 1)
     return (ds.test_images[args.index].numpy(), int(ds.test_labels[args.index]),
             t("loss.test_image", args.lang, index=args.index, dataset=ds.name))
 
@@ -344,8 +343,7 @@ def cmd_explain(args) -> int:
     if args.explain_command == "loss":
         if args.label is not None:
             if args.label not in run.classes:
-                raise MnistlabError(f"--label {args.label!r} is not a class of this run; "
-                                    f"its classes: {', '.join(run.classes)}")
+                raise MnistlabError("cli.label_unknown", label=args.label, classes=", ".join(run.classes))
             label = run.classes.index(args.label)
         tc = run.config.train
         d = E.explain_loss(model, image, label, run.classes, run.output, tc.loss, tc.label_smoothing)
@@ -420,8 +418,7 @@ def cmd_sweep(args) -> int:
     from mnistlab.sweep import load_sweep, run_sweep
 
     if args.study_name:  # only `sweep report` takes a second argument
-        raise MnistlabError(f"unexpected argument {args.study_name!r}; "
-                            f"did you mean `mnistlab sweep report {args.study_name}`?")
+        raise MnistlabError("cli.sweep_argument", name=args.study_name)
     sweep = load_sweep(args.sweep, name=args.study, overrides=dict(parse_assignment(t) for t in args.set),
                        dataset=args.dataset, data_dir=args.data_dir, n_trials=args.n_trials, timeout=args.timeout)
     folder = Path(args.out) if args.out else Path("sweeps") / sweep.name
@@ -443,7 +440,7 @@ def _sweep_report(args) -> int:
     from mnistlab.sweep_report import write_report
 
     if not args.study_name:
-        raise MnistlabError("sweep report needs a STUDY: the sweep folder, or a study name with --storage URL")
+        raise MnistlabError("cli.sweep_report_study")
     if args.storage:
         study = load_study(args.study_name, args.storage)
         default_out = Path("sweeps") / args.study_name / "report.html"
@@ -709,7 +706,9 @@ def _run(args) -> int:
     except MnistlabError as e:
         if args.debug:
             raise
-        print(f"mnistlab: error: {e}", file=sys.stderr)
+        # in the language of the command's output: its --lang, else (no such flag) the one LANG/LC_ALL names
+        lang = getattr(args, "lang", None) or i18n.default_lang()
+        print(f"mnistlab: error: {e.text(lang)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `mnistlab summary | head` closed the pipe: not an error
         sys.stderr.close()

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal, Union
 import tomli_w
 
 from mnistlab.errors import MnistlabError
+from mnistlab.i18n import Message, either
 
 ActivationName = Literal["linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "leaky_relu", "elu", "selu"]
 Padding = Literal["valid", "same"]
@@ -240,22 +241,16 @@ def auto_loss(head: str) -> str:
 
 def check_head_and_loss(head: str, loss: str) -> None:
     if head == "softmax" and loss == "binary_cross_entropy":
-        raise MnistlabError(
-            "train.loss = 'binary_cross_entropy' does not fit model.output = 'softmax': binary cross-entropy "
-            "scores each class as its own yes/no question, which is the 'sigmoid' head, while softmax makes "
-            "the classes compete and sum to 1; use loss = 'cross_entropy' or output = 'sigmoid'")
+        raise MnistlabError("config.bce_with_softmax")
     if head == "sigmoid" and loss == "cross_entropy":
-        raise MnistlabError(
-            "train.loss = 'cross_entropy' does not fit model.output = 'sigmoid': cross-entropy assumes exactly "
-            "one class is true and normalises the outputs with softmax, while a sigmoid head gives each class "
-            "an independent 0..1 probability; use loss = 'binary_cross_entropy' or output = 'softmax'")
+        raise MnistlabError("config.ce_with_sigmoid")
 
 
 def parse_toml(text: str, source: str = "config") -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise MnistlabError(f"{source}: not valid TOML ({e}); fix the syntax at that line") from None
+        raise MnistlabError("config.bad_toml", source=source, error=e) from None
 
 
 def merge(base: dict, overlay: dict) -> dict:
@@ -284,7 +279,7 @@ def set_dotted(d: dict, key: str, value: Any) -> None:
             seq = node.get(name) if isinstance(node, dict) else None
             if not isinstance(seq, list) or idx >= len(seq):
                 n = len(seq) if isinstance(seq, list) else 0
-                raise MnistlabError(f"{key}: '{name}' has {n} entries, so index {idx} does not exist")
+                raise MnistlabError("config.no_index", key=key, name=name, n=n, index=idx)
             if last:
                 seq[idx] = value
             node = seq[idx]
@@ -293,13 +288,13 @@ def set_dotted(d: dict, key: str, value: Any) -> None:
         else:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise MnistlabError(f"{key}: '{part}' is a value, not a section")
+                raise MnistlabError("config.not_a_section", key=key, part=part)
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
     """`--set train.learning_rate=3e-3` -> ("train.learning_rate", 0.003). Values are TOML, or bare strings."""
     if "=" not in text:
-        raise MnistlabError(f"--set {text!r}: expected section.key=value, e.g. --set train.learning_rate=0.001")
+        raise MnistlabError("config.set_syntax", text=text)
     key, raw = (s.strip() for s in text.split("=", 1))
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
@@ -326,18 +321,20 @@ def _to_plain(obj: Any) -> Any:
     return obj
 
 
-def _describe(annotation: Any) -> str:
+def _describe(annotation: Any) -> Message | str:
+    """What `annotation` accepts, in words the catalogues hold ("an integer or a pair of integers ...")."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in args)
+        return Message("type.one_of", choices=", ".join(repr(a) for a in args))
     if origin in (Union, types.UnionType):
-        return " or ".join(_describe(a) for a in args if a is not type(None))
+        return either(_describe(a) for a in args if a is not type(None))
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            return f"a list of ({_describe(args[0])})"
-        plural = {int: "integers", float: "numbers"}.get(args[0], "values")
-        return f"a pair of {plural} [height, width]" if len(set(args)) == 1 else "a list"
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(annotation, str(annotation))
+            return Message("type.list_of", item=_describe(args[0]))
+        plural = {int: "type.pair_integers", float: "type.pair_numbers"}.get(args[0], "type.pair_values")
+        return Message(plural if len(set(args)) == 1 else "type.list")
+    words = {int: "type.integer", float: "type.number", bool: "type.bool", str: "type.string"}
+    return Message(words[annotation]) if annotation in words else str(annotation)
 
 
 class _Mismatch(Exception):
@@ -397,9 +394,9 @@ def _check_number(path: str, value: Any) -> None:
     """NaN, infinities and absurdly large integers are refused for every numeric key, ranged or not."""
     for v in value if isinstance(value, tuple) else (value,):
         if isinstance(v, float) and not math.isfinite(v):
-            raise MnistlabError(f"{path} = {v}: expected a finite number (not NaN or infinity); give a real value")
+            raise MnistlabError("config.not_finite", path=path, value=v)
         if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_INT and path.split(".")[-1] != "seed":
-            raise MnistlabError(f"{path} = {v} is out of range: it must be at most {MAX_INT}; give a smaller value")
+            raise MnistlabError("config.too_large", path=path, value=v, most=MAX_INT)
 
 
 def _check_range(path: str, value: Any, spec: tuple) -> None:
@@ -413,19 +410,21 @@ def _check_range(path: str, value: Any, spec: tuple) -> None:
         if bad:
             lo_s = "" if lo is None else f"{lo} {'<' if lo_open else '<='} "
             hi_s = "" if hi is None else f" {'<' if hi_open else '<='} {hi}"
-            raise MnistlabError(f"{path} = {value!r} is out of range: it must satisfy {lo_s}{path.split('.')[-1]}{hi_s}")
+            raise MnistlabError("config.out_of_range", path=path, value=value,
+                                bound=f"{lo_s}{path.split('.')[-1]}{hi_s}")
 
 
 def _unknown_key(path: str, key: str, valid: list[str]) -> MnistlabError:
     where = f"{path}.{key}" if path else key
     close = difflib.get_close_matches(key, valid, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return MnistlabError(f"{where}: unknown key; {hint}valid keys here: {', '.join(valid)}")
+    if close:
+        return MnistlabError("config.unknown_key_hint", where=where, close=close[0], valid=", ".join(valid))
+    return MnistlabError("config.unknown_key", where=where, valid=", ".join(valid))
 
 
 def _from_plain(cls: type, d: Any, path: str) -> Any:
     if not isinstance(d, dict):
-        raise MnistlabError(f"{path or 'config'}: expected a table of keys, got {d!r}")
+        raise MnistlabError("config.not_a_table", where=path or "config", value=d)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
@@ -444,7 +443,8 @@ def _from_plain(cls: type, d: Any, path: str) -> Any:
             try:
                 kwargs[key] = _coerce(annotation, value, where)
             except _Mismatch:
-                raise MnistlabError(f"{where} = {value!r}: expected {_describe(annotation)}") from None
+                raise MnistlabError("config.wrong_type", where=where, value=value,
+                                    expected=_describe(annotation)) from None
             _check_number(where, kwargs[key])
             if "range" in fields[key].metadata and kwargs[key] is not None:
                 _check_range(where, kwargs[key], fields[key].metadata["range"])
@@ -453,7 +453,7 @@ def _from_plain(cls: type, d: Any, path: str) -> Any:
 
 def _layers_from_plain(layers: Any, path: str) -> tuple:
     if not isinstance(layers, list) or not layers:
-        raise MnistlabError(f"{path}: expected a non-empty list of [[model.layers]] tables")
+        raise MnistlabError("config.no_layers", where=path)
     return tuple(layer_from_dict(layer, f"{path}[{i}]") for i, layer in enumerate(layers))
 
 
@@ -461,7 +461,7 @@ def layer_from_dict(layer: Any, where: str = "layer") -> LayerSpec:
     """`{"type": "conv2d", "filters": 8}` -> Conv2D(filters=8), checked like every other key."""
     kind = layer.get("type") if isinstance(layer, dict) else None
     if kind not in LAYER_TYPES:
-        raise MnistlabError(f"{where}.type = {kind!r}: expected one of {', '.join(LAYER_TYPES)}")
+        raise MnistlabError("config.layer_type", where=where, kind=kind, types=", ".join(LAYER_TYPES))
     return _from_plain(LAYER_TYPES[kind], layer, where)
 
 

@@ -18,9 +18,9 @@ def select_device(name: str = "auto") -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise MnistlabError("device 'cuda' was asked for but PyTorch sees no CUDA GPU; use --device cpu or auto")
+        raise MnistlabError("device.no_cuda")
     if name != "cpu" and not name.startswith("cuda"):
-        raise MnistlabError(f"device {name!r} is unknown; use auto, cpu or cuda")
+        raise MnistlabError("device.unknown", name=name)
     return torch.device(name)
 
 

@@ -51,8 +51,7 @@ class Replica:
     def steps_per_epoch(self, n: int, batch_size: int) -> int:
         """Global batches per epoch; a last batch with fewer images than ranks is skipped (a rank would get none)."""
         if batch_size < self.world_size:
-            raise MnistlabError(f"train.batch_size = {batch_size} is the global batch, split over {self.world_size} "
-                                f"processes; make it at least {self.world_size}")
+            raise MnistlabError("distributed.batch_too_small", batch_size=batch_size, world_size=self.world_size)
         steps = math.ceil(n / batch_size)
         return steps - 1 if 0 < n % batch_size < self.world_size else steps
 
@@ -111,10 +110,9 @@ def from_env(environ=os.environ) -> Replica:
     try:
         r = Replica(int(environ["RANK"]), int(environ["WORLD_SIZE"]), int(environ.get("LOCAL_RANK", 0)))
     except (KeyError, ValueError):
-        raise MnistlabError("WORLD_SIZE is set but RANK/LOCAL_RANK are missing or not integers; "
-                            "start data-parallel training with torchrun (or mnistlab train --nproc N)") from None
+        raise MnistlabError("distributed.no_rank") from None
     if not 0 <= r.rank < r.world_size:
-        raise MnistlabError(f"RANK={r.rank} is outside 0..WORLD_SIZE-1={r.world_size - 1}; check the torchrun flags")
+        raise MnistlabError("distributed.rank_range", rank=r.rank, last=r.world_size - 1)
     return r
 
 
@@ -125,8 +123,7 @@ def setup(device: torch.device) -> tuple[Replica, torch.device]:
         return replica, device
     if device.type == "cuda":
         if replica.local_rank >= torch.cuda.device_count():
-            raise MnistlabError(f"LOCAL_RANK {replica.local_rank} has no GPU (this machine has "
-                                f"{torch.cuda.device_count()}); use --nproc-per-node <= the number of GPUs")
+            raise MnistlabError("distributed.no_gpu", local_rank=replica.local_rank, gpus=torch.cuda.device_count())
         device = torch.device("cuda", replica.local_rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
@@ -144,7 +141,7 @@ def launch(argv: list[str], nproc: int) -> int:
     """Run the command line `mnistlab ARGV`, less its --nproc flag, under torchrun in `nproc` processes
     on this machine; returns torchrun's exit status (non-zero when any process failed)."""
     if nproc < 1:
-        raise MnistlabError(f"--nproc {nproc}: give at least 1 process")
+        raise MnistlabError("distributed.nproc", nproc=nproc)
     rest, skip = [], False
     for arg in argv:
         if skip:

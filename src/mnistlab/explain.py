@@ -47,7 +47,7 @@ def explain_loss(model: Network, image: np.ndarray, label: int | None, classes: 
     guessed = label is None
     label = int(probs.argmax()) if guessed else label
     if not 0 <= label < len(classes):
-        raise MnistlabError(f"label {label} is out of range; the run has classes 0..{len(classes) - 1}")
+        raise MnistlabError("explain.label_range", label=label, last=len(classes) - 1)
     out = {"classes": list(classes), "label": int(label), "label_guessed": guessed, "head": output, "loss_name": loss,
            "label_smoothing": label_smoothing, "logits": z.tolist(), "probabilities": probs.tolist()}
     if loss == "cross_entropy":
@@ -126,7 +126,7 @@ def parse_at(text: str) -> tuple[int, int]:
     try:
         row, col = (int(v) for v in text.split(","))
     except ValueError:
-        raise MnistlabError(f"--at {text!r}: give the output position as ROW,COL, e.g. --at 3,5") from None
+        raise MnistlabError("explain.at_syntax", text=text) from None
     return row, col
 
 
@@ -139,18 +139,18 @@ def explain_conv(model: Network, layers, image: np.ndarray, layer: int, at: tupl
     layers right behind it make of that value (the network's own numbers, layer by layer)."""
     infos = model.infos
     if not 0 <= layer < len(infos):
-        raise MnistlabError(f"--layer {layer}: the network has layers 0..{len(infos) - 1} (see `mnistlab summary RUN`)")
+        raise MnistlabError("explain.layer_range", layer=layer, last=len(infos) - 1)
     info, spec = infos[layer], layers[layer]
     if info.type != "conv2d":
-        raise MnistlabError(f"--layer {layer} is a {info.type} layer, not conv2d; conv layers here: "
-                            + ", ".join(str(i.index) for i in infos if i.type == "conv2d"))
+        raise MnistlabError("explain.not_conv", layer=layer, type=info.type,
+                            convs=", ".join(str(i.index) for i in infos if i.type == "conv2d"))
     g = conv_geometry(spec, info.input_shape)
     (oh, ow), (row, col) = g["out"], at
     if not (0 <= row < oh and 0 <= col < ow):
-        raise MnistlabError(f"--at {row},{col} is outside layer {layer}'s {oh} x {ow} output; "
-                            f"use 0..{oh - 1},0..{ow - 1}")
+        raise MnistlabError("explain.at_outside", row=row, col=col, layer=layer, oh=oh, ow=ow, last_row=oh - 1,
+                            last_col=ow - 1)
     if not 0 <= filter < spec.filters:
-        raise MnistlabError(f"--filter {filter}: layer {layer} has filters 0..{spec.filters - 1}")
+        raise MnistlabError("explain.filter_range", filter=filter, layer=layer, last=spec.filters - 1)
 
     model.eval()
     x = as_batch(image, model)
@@ -278,7 +278,7 @@ def explain_padding(size: int, kernel: int, strides: int) -> dict:
     """VALID against SAME for one dimension of `size` pixels: output sizes, the arithmetic, SAME's zero
     padding (the odd extra pixel after, on the bottom/right, as TensorFlow pads) and where each window starts."""
     if size < 1 or kernel < 1 or strides < 1:
-        raise MnistlabError("--size, --kernel-size and --strides must be 1 or more")
+        raise MnistlabError("explain.padding_sizes")
     out = {"size": size, "kernel_size": kernel, "strides": strides}
     for padding in ("valid", "same"):
         n, arith = output_size(size, kernel, strides, padding)

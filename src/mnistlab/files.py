@@ -40,9 +40,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, path)
     except Exception as e:
         if _disk_full(e):  # the old file is untouched: say so in one line rather than a writer's traceback
-            kept = f"the previous {path.name} is kept" if path.exists() else "nothing was written"
-            raise MnistlabError(f"{path}: the disk is full (no space left on device); {kept}; "
-                                "free some space and run the command again") from None
+            raise MnistlabError("files.disk_full" if path.exists() else "files.disk_full_nothing", path=path,
+                                name=path.name) from None
         raise
     finally:
         tmp.unlink(missing_ok=True)

@@ -110,8 +110,7 @@ def check_threads(n: int) -> None:
     """train.threads may not exceed the usable cores (100,000 threads crash OpenMP; thousands hang)."""
     cores = usable_cores()
     if n > cores:
-        raise MnistlabError(f"train.threads = {n} is more than the {cores} CPU cores this process may use; "
-                            f"use at most {cores} (or 0 for one per core)")
+        raise MnistlabError("resources.threads", n=n, cores=cores)
 
 
 def gib(n: float) -> str:
@@ -158,9 +157,7 @@ def check_memory(config, input_shape, num_classes: int, limit: int | None = None
     total = sum(v for k, v in parts.items() if k != "params")
     limit = available_memory() if limit is None else limit
     if limit is not None and total > limit:
-        raise MnistlabError(
-            f"this model needs about {gib(total)} to train ({parts['params']:,} parameters: {gib(parts['weights'])} of "
-            f"weights, {gib(parts['gradients'] + parts['optimizer'])} of gradients and optimizer state, "
-            f"{gib(parts['activations'])} of activations for a batch of {config.train.batch_size}), but only "
-            f"{gib(limit)} of memory is available; use fewer filters or units, or a smaller train.batch_size")
+        raise MnistlabError("resources.memory", total=gib(total), params=parts["params"], weights=gib(parts["weights"]),
+                            gradients=gib(parts["gradients"] + parts["optimizer"]),
+                            activations=gib(parts["activations"]), batch_size=config.train.batch_size, limit=gib(limit))
     return {**parts, "total": total, "limit": limit}

@@ -117,7 +117,7 @@ class RunMeta:
             _check_meta(meta)
             return meta
         except (TypeError, ValueError, AttributeError) as e:
-            raise MnistlabError(f"{source}: damaged run metadata ({e}); train the run again") from None
+            raise MnistlabError("run.bad_meta", source=source, error=e) from None
 
 
 MAX_SIDE = 1024  # pixels: no MNIST-family input is anywhere near; a larger one is a damaged model.json
@@ -156,7 +156,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 def check_run_name(name: str) -> str:
     """Run names travel in URLs and paths: letters, digits, '.', '_' and '-', no path separators."""
     if not _NAME.match(name) or ".." in name:
-        raise MnistlabError(f"run name {name!r} is not allowed: use letters, digits, '.', '_' and '-' only")
+        raise MnistlabError("run.bad_name", name=name)
     return name
 
 
@@ -192,7 +192,7 @@ def locked(path: str | Path) -> Iterator[Path]:
     for folder in (path, *path.parents):
         if folder.exists():
             if not folder.is_dir():
-                raise MnistlabError(f"{folder} is a file, not a folder; give --out a new folder name (or move the file)")
+                raise MnistlabError("run.out_is_file", folder=folder)
             break
     created = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
@@ -202,8 +202,7 @@ def locked(path: str | Path) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise MnistlabError(f"{path} is in use: another `mnistlab train` is writing this run folder; wait for it "
-                            "to finish, or pick another --out") from None
+        raise MnistlabError("run.in_use", path=path) from None
     try:
         remove_stale_temps(path, min_age=0)
         yield path
@@ -233,25 +232,25 @@ class Run:
     def open(cls, path: str | Path) -> Run:
         path = Path(path)
         if not is_run(path):
-            raise MnistlabError(f"{path}: not a run folder (no {CONFIG}); pass a folder that `mnistlab train` wrote")
+            raise MnistlabError("run.not_a_run", path=path, config=CONFIG)
         try:
             config = Config.from_toml(_read_text(path / CONFIG), source=str(path / CONFIG))
         except MnistlabError as e:  # a wrongly typed value: say which file holds it
-            text = str(e)
-            raise MnistlabError(text if CONFIG in text else f"{path / CONFIG}: {text}; the run folder is damaged, "
-                                                             "train it again") from None
+            if CONFIG in str(e):  # it names the file already
+                raise
+            raise MnistlabError("run.bad_config", path=path / CONFIG, error=e.message) from None
         except OSError as e:
-            raise MnistlabError(f"{path / CONFIG}: cannot be read ({e.strerror or e}); check its permissions") from None
+            raise MnistlabError("run.unreadable", path=path / CONFIG, error=e.strerror or e) from None
         if not (path / META).is_file():
-            raise MnistlabError(f"{path}: the run has no {META} yet; it did not get past setup, train it again")
+            raise MnistlabError("run.no_meta", path=path, meta=META)
         try:
             meta = json.loads(_read_text(path / META))
         except OSError as e:
-            raise MnistlabError(f"{path / META}: cannot be read ({e.strerror or e}); check its permissions") from None
+            raise MnistlabError("run.unreadable", path=path / META, error=e.strerror or e) from None
         except ValueError:
-            raise MnistlabError(f"{path / META}: not valid JSON; the run folder is damaged, train it again") from None
+            raise MnistlabError("run.meta_not_json", path=path / META) from None
         if not isinstance(meta, dict):
-            raise MnistlabError(f"{path / META}: expected a JSON object; the run folder is damaged, train it again")
+            raise MnistlabError("run.meta_not_object", path=path / META)
         return cls(path, config, RunMeta.from_dict(meta, str(path / META)))
 
     @classmethod
@@ -314,15 +313,16 @@ class Run:
             if file.is_file():
                 break
         else:
-            raise MnistlabError(f"{self.path}: no weights yet (no {WEIGHTS} or checkpoint); train it first")
+            raise MnistlabError("run.no_weights", path=self.path, weights=WEIGHTS)
         try:
             state = {k[len(prefix):]: v for k, v in load_file(str(file)).items() if k.startswith(prefix)}
         except (SafetensorError, OSError, ValueError) as e:
-            raise MnistlabError(f"{file}: unreadable weights ({str(e).splitlines()[0]}); train the run again") from None
+            raise MnistlabError("run.bad_weights", path=file, error=str(e).splitlines()[0]) from None
         try:
             model.load_state_dict(state)
         except RuntimeError as e:
-            raise MnistlabError(f"{file}: weights do not match {CONFIG} ({str(e).splitlines()[0]})") from None
+            raise MnistlabError("run.weights_mismatch", path=file, config=CONFIG,
+                                error=str(e).splitlines()[0]) from None
         return model.to(device).to_channels_last().eval()
 
     def save_weights(self, model) -> None:
@@ -340,11 +340,11 @@ class Run:
         try:
             rows = list(csv.DictReader(io.StringIO(_read_text(path), newline="")))
         except (csv.Error, OSError) as e:
-            raise MnistlabError(f"{path}: unreadable ({e}); the run folder is damaged, train it again") from None
+            raise MnistlabError("run.damaged_file", path=path, error=e) from None
         table = [{k: _num(v) for k, v in row.items()} for row in rows if None not in row]
         if len(table) != len(rows) or any(not isinstance(row.get("epoch"), int) or
                                            any(isinstance(v, str) for v in row.values()) for row in table):
-            raise MnistlabError(f"{path}: not the metrics table mnistlab writes; the run folder is damaged, train it again")
+            raise MnistlabError("run.bad_metrics", path=path)
         return table
 
     def write_metrics(self, history: list[dict]) -> None:
@@ -392,9 +392,9 @@ class Run:
         try:
             result = json.loads(_read_text(path))
         except ValueError:
-            raise MnistlabError(f"{path}: not valid JSON; evaluate the run again with `mnistlab evaluate`") from None
+            raise MnistlabError("run.result_not_json", path=path) from None
         if not isinstance(result, dict) or not isinstance(result.get("status"), str):
-            raise MnistlabError(f"{path}: not the result mnistlab writes (no status); the run folder is damaged")
+            raise MnistlabError("run.bad_result", path=path)
         return result
 
     def write_result(self, result: dict) -> None:
@@ -413,7 +413,7 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise MnistlabError(f"{path}: not UTF-8 text; the run folder is damaged, train it again") from None
+        raise MnistlabError("run.not_utf8", path=path) from None
 
 
 def _fmt(v):

@@ -60,7 +60,7 @@ def optuna_module():
     try:
         import optuna
     except ImportError:
-        raise MnistlabError("sweeps need Optuna; pip install 'mnistlab[sweep]'") from None
+        raise MnistlabError("sweep.no_optuna") from None
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # mnistlab prints its own line per trial
     return optuna
 
@@ -91,8 +91,7 @@ class Dimension:
         if self.choices is not None:
             return list(self.choices)
         if self.step is None and not self.integer:
-            raise MnistlabError(f'[space] "{self.key}": the grid sampler needs a list of values or a range '
-                                f"with a step; add step = ... or list the values")
+            raise MnistlabError("sweep.grid_needs_step", key=self.key)
         step = self.step or 1
         # round away float drift (0.1 + 2 * 0.1 = 0.30000000000000004), which would miss the step grid
         return [round(self.low + i * step, 12) for i in range(int((self.high - self.low) // step) + 1)]
@@ -134,7 +133,7 @@ def _check_value(base: Config, key: str, value: Any, where: str) -> None:
     try:
         trial_config(base, params)
     except MnistlabError as e:
-        raise MnistlabError(f"{where}: {e}") from None
+        raise MnistlabError("sweep.in_space", where=where, error=e.message) from None
 
 
 def _dimension(base: Config, key: str, spec: Any, source: str) -> Dimension:
@@ -142,27 +141,27 @@ def _dimension(base: Config, key: str, spec: Any, source: str) -> Dimension:
     scalar = (str, int, float, bool)
     if isinstance(spec, list):
         if not spec or not all(isinstance(v, scalar) for v in spec):
-            raise MnistlabError(f"{where}: expected a non-empty list of numbers, strings or booleans, got {spec!r}")
+            raise MnistlabError("sweep.not_a_list", where=where, spec=spec)
         if len(set(map(repr, spec))) != len(spec):
-            raise MnistlabError(f"{where}: the list {spec!r} repeats a value; list each value once")
+            raise MnistlabError("sweep.repeated_value", where=where, spec=spec)
         for v in spec:
             _check_value(base, key, v, where)
         return Dimension(key, choices=tuple(spec))
     if not isinstance(spec, dict):
-        raise MnistlabError(f"{where}: expected a list of values or a range {{low = ..., high = ...}}, got {spec!r}")
+        raise MnistlabError("sweep.not_a_space", where=where, spec=spec)
     unknown = set(spec) - set(RANGE_KEYS)
     if unknown or not {"low", "high"} <= set(spec):
-        raise MnistlabError(f"{where}: a range has keys low, high and optionally log, step; got {', '.join(spec)}")
+        raise MnistlabError("sweep.range_keys", where=where, keys=", ".join(spec))
     low, high, log, step = spec["low"], spec["high"], spec.get("log", False), spec.get("step")
     numbers = [v for v in (low, high, step) if v is not None]
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers) or not isinstance(log, bool):
-        raise MnistlabError(f"{where}: low, high and step must be numbers and log true or false")
+        raise MnistlabError("sweep.range_types", where=where)
     if not low < high:
-        raise MnistlabError(f"{where}: low = {low} must be below high = {high}")
+        raise MnistlabError("sweep.range_order", where=where, low=low, high=high)
     if log and (step is not None or low <= 0):
-        raise MnistlabError(f"{where}: a log range needs low > 0 and no step")
+        raise MnistlabError("sweep.range_log", where=where)
     if step is not None and step <= 0:
-        raise MnistlabError(f"{where}: step = {step} must be positive")
+        raise MnistlabError("sweep.range_step", where=where, step=step)
     for v in (low, high):
         _check_value(base, key, v, where)
     return Dimension(key, low=low, high=high, log=log, step=step)
@@ -176,14 +175,14 @@ def load_sweep(path: str | Path, *, name: str | None = None, overrides: dict[str
 
     path = Path(path)
     if not path.is_file():
-        raise MnistlabError(f"sweep file {path} does not exist; check the path")
+        raise MnistlabError("sweep.no_file", path=path)
     try:
         doc = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:
-        raise MnistlabError(f"{path}: not valid TOML ({e}); fix the syntax at that line") from None
+        raise MnistlabError("config.bad_toml", source=path, error=e) from None
     unknown = set(doc) - {"base", "space", "sweep"}
     if unknown:
-        raise MnistlabError(f"{path}: unknown section [{min(unknown)}]; a sweep file has [base], [space] and [sweep]")
+        raise MnistlabError("sweep.unknown_section", path=path, section=min(unknown))
 
     base_table = dict(doc.get("base", {}))
     try:
@@ -195,25 +194,23 @@ def load_sweep(path: str | Path, *, name: str | None = None, overrides: dict[str
                 set_dotted(d, key, value)
         base = Config.from_dict(d)
     except MnistlabError as e:
-        raise MnistlabError(f"{path}: [base] {e}") from None
+        raise MnistlabError("sweep.in_base", path=path, error=e.message) from None
     if base.data.validation_size == 0:
-        raise MnistlabError(f"{path}: [base] data.validation_size = 0, but trials are compared on validation "
-                            f"accuracy; set it above 0 (the test set is kept for the final judgement)")
+        raise MnistlabError("sweep.no_validation", path=path)
 
     space = doc.get("space", {})
     if not isinstance(space, dict) or not space:
-        raise MnistlabError(f'{path}: [space] is empty; add entries such as "train.learning_rate" = '
-                            f"{{low = 1e-4, high = 1e-2, log = true}}")
+        raise MnistlabError("sweep.empty_space", path=path)
     dims = tuple(_dimension(base, key, spec, str(path)) for key, spec in space.items())
 
     for key in settings:
         if key not in SWEEP_KEYS:
-            raise MnistlabError(f"{path}: [sweep] {key}: unknown key; valid keys: {', '.join(SWEEP_KEYS)}")
+            raise MnistlabError("sweep.unknown_key", path=path, key=key, valid=", ".join(SWEEP_KEYS))
     sampler, pruner = settings.get("sampler", "tpe"), settings.get("pruner", "median")
     if sampler not in SAMPLERS:
-        raise MnistlabError(f"{path}: [sweep] sampler = {sampler!r}: expected one of {', '.join(SAMPLERS)}")
+        raise MnistlabError("sweep.sampler", path=path, sampler=sampler, choices=", ".join(SAMPLERS))
     if pruner not in PRUNERS:
-        raise MnistlabError(f"{path}: [sweep] pruner = {pruner!r}: expected one of {', '.join(PRUNERS)}")
+        raise MnistlabError("sweep.pruner", path=path, pruner=pruner, choices=", ".join(PRUNERS))
     grid_size = None
     if sampler == "grid":
         grid_size = 1
@@ -221,19 +218,18 @@ def load_sweep(path: str | Path, *, name: str | None = None, overrides: dict[str
             try:
                 grid_size *= len(dim.grid())
             except MnistlabError as e:
-                raise MnistlabError(f"{path}: {e}") from None
+                raise MnistlabError("sweep.in_file", path=path, error=e.message) from None
     n_trials = n_trials if n_trials is not None else settings.get("n_trials", grid_size or 20)
     timeout = timeout if timeout is not None else settings.get("timeout")
     seed = settings.get("seed", 0)
     for key, value, minimum in (("n_trials", n_trials, 1), ("seed", seed, 0)):
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise MnistlabError(f"{path}: [sweep] {key} = {value!r}: expected an integer >= {minimum}")
+            raise MnistlabError("sweep.not_an_integer", path=path, key=key, value=value, minimum=minimum)
     if timeout is not None and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0):
-        raise MnistlabError(f"{path}: [sweep] timeout = {timeout!r}: expected a number of seconds > 0")
+        raise MnistlabError("sweep.timeout", path=path, timeout=timeout)
     name = name or path.stem
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", name) or ".." in name:
-        raise MnistlabError(f"study name {name!r} is not allowed (it names the sweep folder): "
-                            f"use letters, digits, '.', '_' and '-' only")
+        raise MnistlabError("sweep.bad_name", name=name)
     return Sweep(name, base, dims, sampler, n_trials, timeout, pruner, seed)
 
 
@@ -257,10 +253,9 @@ def storage(url: str):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=30, grace_period=120)
     except ImportError as e:  # the database driver, e.g. psycopg2 for postgresql://
-        raise MnistlabError(f"--storage {_redact(url)}: the database driver is missing ({e}); "
-                            f"for PostgreSQL pip install 'mnistlab[postgres]'") from None
+        raise MnistlabError("sweep.no_driver", url=_redact(url), error=e) from None
     except sqlalchemy.exc.SQLAlchemyError as e:  # a bad URL, an unreachable server, a refused login
-        raise MnistlabError(f"--storage {_redact(url)}: cannot open the database ({str(e).splitlines()[0]})") from None
+        raise MnistlabError("sweep.no_database", url=_redact(url), error=str(e).splitlines()[0]) from None
 
 
 def _redact(url: str) -> str:
@@ -333,7 +328,7 @@ def objective(sweep: Sweep, folder: Path, datasets=None):
         try:
             config = trial_config(sweep.base, params)
             if config.data.validation_size == 0:
-                raise MnistlabError("data.validation_size = 0 leaves no validation accuracy to compare trials on")
+                raise MnistlabError("sweep.trial_no_validation")
             trial.set_user_attr("run", str(out))
             result = fit(config, out, dataset=datasets(config), progress=False, callbacks=[report])
         except MnistlabError as e:  # a config that cannot work, or a diverging loss
@@ -390,7 +385,7 @@ def run_sweep(sweep: Sweep, folder: str | Path, url: str | None = None, workers:
               quiet: bool = False) -> dict:
     """Run the sweep's remaining trials in `workers` local processes; returns `summary()`."""
     if workers < 1:
-        raise MnistlabError(f"--workers {workers}: give at least 1")
+        raise MnistlabError("sweep.workers", workers=workers)
     folder = Path(folder)
     url = url or default_storage(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -437,7 +432,7 @@ def load_study(name: str, url: str):
     try:
         return optuna.load_study(study_name=name, storage=storage(url))
     except KeyError:
-        raise MnistlabError(f"no study named {name!r} in {_redact(url)}; check --study or the sweep folder") from None
+        raise MnistlabError("sweep.no_study", name=name, url=_redact(url)) from None
 
 
 def study_from_folder(folder: str | Path):
@@ -445,10 +440,8 @@ def study_from_folder(folder: str | Path):
     folder = Path(folder)
     info = folder / "sweep.json"
     if not info.is_file():
-        raise MnistlabError(f"{folder}: not a sweep folder (no sweep.json); pass the folder `mnistlab sweep` "
-                            f"wrote, or a study name with --storage URL")
+        raise MnistlabError("sweep.not_a_sweep", folder=folder)
     info = json.loads(info.read_text())
     if info["storage"] != "study.db":
-        raise MnistlabError(f"{folder}: this sweep's study is in {info['storage']}; "
-                            f"pass the study name {info['study']!r} with --storage URL")
+        raise MnistlabError("sweep.study_elsewhere", folder=folder, storage=info["storage"], study=info["study"])
     return load_study(info["study"], default_storage(folder))

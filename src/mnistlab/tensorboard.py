@@ -22,7 +22,7 @@ class TensorBoardLogger:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:  # torch raises this when the `tensorboard` package is missing
-            raise MnistlabError(f"TensorBoard logging needs the tensorboard package: {INSTALL}") from None
+            raise MnistlabError("tensorboard.missing", install=INSTALL) from None
         self._writer_class = SummaryWriter
         self.run_dir, self.dataset, self.samples = Path(run_dir), dataset, samples
         self.writer = None

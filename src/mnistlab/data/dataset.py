@@ -56,7 +56,7 @@ class Dataset:
     def split(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         """(images, labels) of "train" or "test"."""
         if split not in SPLITS:
-            raise MnistlabError(f"unknown split {split!r}; use 'train' or 'test'")
+            raise MnistlabError("data.unknown_split", split=split)
         return (self.train_images, self.train_labels) if split == "train" else (self.test_images, self.test_labels)
 
     def __repr__(self) -> str:  # the default would print tensor contents
@@ -71,9 +71,9 @@ class Dataset:
 
 def _check_options(color: str, image_size: int) -> None:
     if color not in COLORS:
-        raise MnistlabError(f"unknown color {color!r}; use 'grayscale' or 'rgb'")
+        raise MnistlabError("data.unknown_color", color=color)
     if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral) or not 4 <= image_size <= 512:
-        raise MnistlabError(f"image_size {image_size!r} is out of range; use a whole number from 4 to 512 (28 for MNIST)")
+        raise MnistlabError("data.image_size", image_size=image_size)
 
 
 def _shape_images(images: torch.Tensor, color: str, image_size: int) -> torch.Tensor:
@@ -95,20 +95,12 @@ def _idx_pair(records: dict[str, FileRecord], split: str) -> tuple[np.ndarray, n
     decoded = mnistlab_home() / "decoded"  # decompressed arrays, see read_idx
     images, labels = read_idx(images_path, decoded), read_idx(labels_path, decoded)
     if images.ndim != 3 or images.dtype != np.uint8:
-        raise MnistlabError(
-            f"{images_path}: expected uint8 images of shape N x H x W, got {images.dtype} {images.shape}; "
-            "check that this is an images file, not a labels file"
-        )
+        raise MnistlabError("data.not_images", path=images_path, dtype=images.dtype, shape=images.shape)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise MnistlabError(
-            f"{labels_path}: expected one integer label per image, got {labels.dtype} {labels.shape}; "
-            "check that this is a labels file, not an images file"
-        )
+        raise MnistlabError("data.not_labels", path=labels_path, dtype=labels.dtype, shape=labels.shape)
     if len(images) != len(labels):
-        raise MnistlabError(
-            f"{images_path.name} has {len(images)} images but {labels_path.name} has {len(labels)} labels; "
-            "the two files must come from the same dataset, so replace the wrong one"
-        )
+        raise MnistlabError("data.count_mismatch", images=images_path.name, n_images=len(images),
+                            labels=labels_path.name, n_labels=len(labels))
     return images, labels
 
 
@@ -116,10 +108,7 @@ def _load_idx(source: Source, data_dir, progress: bool) -> tuple[dict, dict[str,
     records = locate_files(source, data_dir, progress)
     arrays = {split: _idx_pair(records, split) for split in SPLITS}
     if arrays["train"][0].shape[1:] != arrays["test"][0].shape[1:]:
-        raise MnistlabError(
-            f"train images are {arrays['train'][0].shape[1:]} but test images are {arrays['test'][0].shape[1:]}; "
-            "all four files must come from the same dataset"
-        )
+        raise MnistlabError("data.shape_mismatch", train=arrays["train"][0].shape[1:], test=arrays["test"][0].shape[1:])
     classes = source.classes
     if not classes:  # idx:DIR names none: "0".."N-1", N from the largest label, and none of them empty
         classes = _idx_classes([labels for _, labels in arrays.values()])
@@ -128,10 +117,8 @@ def _load_idx(source: Source, data_dir, progress: bool) -> tuple[dict, dict[str,
         bad = labels[(labels < 0) | (labels >= len(classes))]
         if len(bad):
             path = records[f"{split}_labels"].path
-            raise MnistlabError(
-                f"{path}: label {int(bad[0])} is out of range for {len(classes)} classes (0..{len(classes) - 1}); "
-                "the labels file is corrupt or belongs to another dataset, so replace it"
-            )
+            raise MnistlabError("data.label_range", path=path, label=int(bad[0]), classes=len(classes),
+                                last=len(classes) - 1)
     tensors = {
         split: (torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels.astype(np.int64)))
         for split, (images, labels) in arrays.items()
@@ -154,10 +141,8 @@ def _check_no_empty_classes(arrays: dict, records: dict, top: int) -> None:
     if len(empty):
         split = next(s for s in SPLITS if len(arrays[s][1]) and int(arrays[s][1].max()) == top)
         path = records[f"{split}_labels"].path
-        raise MnistlabError(
-            f"{path}: label {top} makes {top + 1} classes, but {len(empty)} of them have no training image "
-            f"(class {', '.join(map(str, empty[:5]))}{', ...' if len(empty) > 5 else ''}); the labels must run from 0 "
-            f"to the number of classes - 1, so fix or remove the stray label {top}")
+        raise MnistlabError("data.empty_classes", path=path, top=top, classes=top + 1, n_empty=len(empty),
+                            empty=", ".join(map(str, empty[:5])) + (", ..." if len(empty) > 5 else ""))
 
 
 def _load_folder(source: Source, color: str, image_size: int) -> dict:
@@ -167,9 +152,7 @@ def _load_folder(source: Source, color: str, image_size: int) -> dict:
     for label, folder in enumerate(folders):
         files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise MnistlabError(
-                f"class folder {folder} has no images ({', '.join(IMAGE_SUFFIXES)}); add some or remove the folder"
-            )
+            raise MnistlabError("data.empty_class_folder", folder=folder, suffixes=", ".join(IMAGE_SUFFIXES))
         for i, path in enumerate(files):
             split = "test" if i % FOLDER_TEST_EVERY == FOLDER_TEST_EVERY - 1 else "train"
             parts[split][0].append(resize(path, channels, image_size))
@@ -229,8 +212,7 @@ def validation_count(setting: int | str, n_train: int) -> int:
     """How many of `n_train` training images `data.validation_size` holds out ("auto": 1/12 of them)."""
     n = round(n_train * VALIDATION_FRACTION) if setting == "auto" else int(setting)
     if n >= n_train:
-        raise MnistlabError(f"data.validation_size = {n} leaves no training images out of {n_train}; "
-                            f"set data.validation_size below {n_train} (or \"auto\")")
+        raise MnistlabError("data.validation_all", n=n, n_train=n_train)
     if n > n_train / 2:
         warnings.warn(f"data.validation_size = {n} holds out more than half of the {n_train} training images; "
                       f"the model trains on {n_train - n} (\"auto\" would keep {round(n_train * VALIDATION_FRACTION)})",
@@ -278,13 +260,11 @@ def split_validation(images: torch.Tensor, labels: torch.Tensor, size: int, seed
     """
     n = len(images)
     if len(labels) != n:
-        raise MnistlabError(f"{n} images but {len(labels)} labels; pass matching images and labels")
+        raise MnistlabError("data.arrays_mismatch", n=n, labels=len(labels))
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 0:
-        raise MnistlabError(f"validation size {size!r} must be a whole number >= 0; fix the validation size")
+        raise MnistlabError("data.validation_whole", size=size)
     if size >= n:
-        raise MnistlabError(
-            f"validation size {size} leaves no training data out of {n} samples; use a validation size below {n}"
-        )
+        raise MnistlabError("data.validation_too_big", size=size, n=n)
     size = int(size)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     val_idx, train_idx = order[:size].sort().values, order[size:].sort().values
@@ -377,9 +357,9 @@ def sample_figure(ds: Dataset, n: int = 64, split: str = "train", seed: int = 0)
 
     images, labels = ds.split(split)
     if len(images) == 0:
-        raise MnistlabError(f"the {split} split of {ds.name} is empty; choose the other split")
+        raise MnistlabError("data.split_empty", split=split, dataset=ds.name)
     if n < 1:
-        raise MnistlabError(f"cannot show {n} samples; ask for at least 1")
+        raise MnistlabError("data.samples_count", n=n)
     n = min(n, len(images))
     picks = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
     cols = math.ceil(math.sqrt(n))

@@ -29,12 +29,13 @@ from tqdm import tqdm
 
 from mnistlab.data.sources import SPLIT_KINDS, Checksum, Source, get_source
 from mnistlab.errors import MnistlabError
+from mnistlab.i18n import Message, either
 from mnistlab.files import atomic_path
 
 DOWNLOAD_TIMEOUT = 30.0  # seconds without data before a mirror counts as dead
 _CHUNK = 1 << 16
 _USER_AGENT = "mnistlab/0.1 (+https://pypi.org/project/mnistlab/)"  # some mirrors refuse Python's default
-_DATA_DIR_FIX = "download the files by hand and pass --data-dir DIR (or set MNISTLAB_DATA_DIR)"
+_DATA_DIR_FIX = Message("data.data_dir_fix")
 
 
 def mnistlab_home() -> Path:
@@ -125,10 +126,8 @@ def _from_mirrors(source: Source, kind: str, dest: Path, progress: bool, timeout
             tried.append(f"{url} ({_why(e)})")
             if progress:
                 print(f"mnistlab: {url} failed ({_why(e)}); trying the next mirror", file=sys.stderr)
-    raise MnistlabError(
-        f"could not download {source.name} file {filename}: tried {'; '.join(tried) or 'no mirrors'}; "
-        f"check your internet connection, or {_DATA_DIR_FIX}"
-    )
+    raise MnistlabError("data.download_failed", dataset=source.name, filename=filename,
+                        tried="; ".join(tried) or Message("data.no_mirrors"), fix=_DATA_DIR_FIX)
 
 
 def _find_local(folders: list[Path], filename: str) -> Path | None:
@@ -143,10 +142,8 @@ def _find_local(folders: list[Path], filename: str) -> Path | None:
 def _check_local(path: Path, checksum: Checksum, dataset: str) -> None:
     actual = file_digest(path, checksum.algorithm)
     if actual != checksum.hexdigest:
-        raise MnistlabError(
-            f"{path}: {checksum.algorithm} checksum mismatch: expected {checksum.hexdigest}, got {actual}; "
-            f"this is not the published {dataset} file, so replace it with the original download"
-        )
+        raise MnistlabError("data.checksum", path=path, algorithm=checksum.algorithm, expected=checksum.hexdigest,
+                            actual=actual, dataset=dataset)
 
 
 def _local_files(source: Source, folders: list[Path], origin: str) -> dict[str, FileRecord]:
@@ -155,12 +152,9 @@ def _local_files(source: Source, folders: list[Path], origin: str) -> dict[str, 
         filename = source.files[kind]
         path = _find_local(folders, filename)
         if path is None:
-            where = " or ".join(str(f) for f in folders)
-            raise MnistlabError(
-                f"{filename} (or {filename.removesuffix('.gz')}) not found in {where}; put the four "
-                f"{source.name} IDX files there under their standard names"
-                + ("" if origin == "idx-dir" else ", or drop --data-dir / unset MNISTLAB_DATA_DIR to download them")
-            )
+            where = either(str(f) for f in folders)
+            raise MnistlabError("data.idx_missing" if origin == "idx-dir" else "data.idx_missing_or_download",
+                                filename=filename, plain=filename.removesuffix(".gz"), where=where, dataset=source.name)
         checksum = source.checksums.get(kind)
         if checksum and path.suffix == ".gz":
             _check_local(path, checksum, source.name)
@@ -190,7 +184,7 @@ def locate_files(
     if data_dir is not None:
         data_dir = Path(data_dir).expanduser()
         if not data_dir.is_dir():
-            raise MnistlabError(f"data folder {data_dir} does not exist; fix --data-dir / MNISTLAB_DATA_DIR or drop it to download")
+            raise MnistlabError("data.no_data_dir", folder=data_dir)
         # The dataset-named sub-folder lets one MNISTLAB_DATA_DIR serve several datasets.
         return _local_files(source, [data_dir, data_dir / source.name], "data-dir")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from mnistlab.errors import MnistlabError
+from mnistlab.i18n import Message
 from mnistlab.files import atomic_path, write_bytes
 
 # IDX dtype codes. Multi-byte types are big-endian on disk, as the format specifies.
@@ -37,7 +38,7 @@ DTYPES: dict[int, np.dtype] = {
 _CODES = {(dt.kind, dt.itemsize): code for code, dt in DTYPES.items()}
 
 _GZIP_MAGIC = b"\x1f\x8b"
-_FIX = "delete it and download it again (or replace it with an intact copy)"
+_FIX = Message("data.idx_fix")  # the fix of every damaged-file error
 
 
 def _shape_text(dims) -> str:
@@ -57,9 +58,9 @@ def read_idx(path: str | os.PathLike, decoded_cache: str | os.PathLike | None = 
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise MnistlabError(f"{path}: file not found; check the path or download the dataset again") from None
+        raise MnistlabError("data.idx_not_found", path=path) from None
     except OSError as e:
-        raise MnistlabError(f"{path}: cannot be read ({e.strerror or e}); check the path and its permissions") from None
+        raise MnistlabError("data.unreadable", path=path, error=e.strerror or e) from None
     if decoded_cache is None or raw[:2] != _GZIP_MAGIC:
         return _decode(path, raw)
     cached = Path(decoded_cache) / f"{hashlib.sha256(raw).hexdigest()[:32]}.npy"
@@ -81,40 +82,32 @@ def _decode(path: Path, raw: bytes) -> np.ndarray:
             raw = _gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as e:
             # EOFError: the gzip stream stops early (an interrupted download).
-            raise MnistlabError(f"{path}: corrupt gzip data ({e}); {_FIX}") from None
+            raise MnistlabError("data.idx_gzip", path=path, error=e, fix=_FIX) from None
 
     if len(raw) < 4:
-        raise MnistlabError(f"{path}: not an IDX file: only {len(raw)} bytes, too short for the 4-byte header; {_FIX}")
+        raise MnistlabError("data.idx_too_short", path=path, size=len(raw), fix=_FIX)
     if raw[0] != 0 or raw[1] != 0:
-        raise MnistlabError(
-            f"{path}: not an IDX file: magic number starts with {raw[:2].hex()} instead of 0000; "
-            "check that it is an MNIST-style IDX file, or delete it and download it again"
-        )
+        raise MnistlabError("data.idx_magic", path=path, magic=raw[:2].hex())
     code, ndim = raw[2], raw[3]
     if code not in DTYPES:
         valid = ", ".join(f"0x{c:02X}" for c in DTYPES)
-        raise MnistlabError(f"{path}: unknown IDX dtype code 0x{code:02X} (valid: {valid}); {_FIX}")
+        raise MnistlabError("data.idx_dtype", path=path, code=f"0x{code:02X}", valid=valid, fix=_FIX)
     if ndim == 0:
-        raise MnistlabError(f"{path}: IDX header says 0 dimensions; {_FIX}")
+        raise MnistlabError("data.idx_no_dims", path=path, fix=_FIX)
 
     header_len = 4 + 4 * ndim
     if len(raw) < header_len:
-        raise MnistlabError(
-            f"{path}: truncated: header promises {ndim} dimension sizes but the file ends after {len(raw)} bytes; {_FIX}"
-        )
+        raise MnistlabError("data.idx_header_truncated", path=path, ndim=ndim, size=len(raw), fix=_FIX)
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = DTYPES[code]
     expected = math.prod(dims) * dtype.itemsize
     actual = len(raw) - header_len
     if actual < expected:
-        raise MnistlabError(
-            f"{path}: truncated: header says {_shape_text(dims)} ({expected} bytes) but only {actual} bytes follow; {_FIX}"
-        )
+        raise MnistlabError("data.idx_truncated", path=path, shape=_shape_text(dims), expected=expected, actual=actual,
+                            fix=_FIX)
     if actual > expected:
-        raise MnistlabError(
-            f"{path}: {actual - expected} unexpected trailing bytes: header says {_shape_text(dims)} ({expected} bytes) "
-            f"but {actual} bytes follow; {_FIX}"
-        )
+        raise MnistlabError("data.idx_trailing", path=path, extra=actual - expected, shape=_shape_text(dims),
+                            expected=expected, actual=actual, fix=_FIX)
 
     array = np.frombuffer(raw, dtype=dtype, count=math.prod(dims), offset=header_len).reshape(dims)
     # astype copies into native order: torch refuses big-endian arrays, and a copy is writable.
@@ -131,11 +124,11 @@ def write_idx(path: str | os.PathLike, array, gzip: bool = True) -> Path:
     code = _CODES.get((array.dtype.kind, array.dtype.itemsize))
     if code is None:
         names = "uint8, int8, int16, int32, float32, float64"
-        raise MnistlabError(f"{path}: IDX cannot store dtype {array.dtype}; convert the array to one of {names} first")
+        raise MnistlabError("data.idx_cannot_store", path=path, dtype=array.dtype, names=names)
     if not 1 <= array.ndim <= 255:
-        raise MnistlabError(f"{path}: IDX needs 1 to 255 dimensions, got {array.ndim}; reshape the array first")
+        raise MnistlabError("data.idx_ndim", path=path, ndim=array.ndim)
     if any(d >= 2**32 for d in array.shape):
-        raise MnistlabError(f"{path}: a dimension of {array.shape} does not fit in 32 bits; split the array")
+        raise MnistlabError("data.idx_dim_too_big", path=path, shape=array.shape)
 
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     body = np.ascontiguousarray(array, dtype=DTYPES[code]).tobytes()

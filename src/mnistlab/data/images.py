@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mnistlab.errors import MnistlabError
+from mnistlab.i18n import Message
 
 MAX_PIXELS = 4096 * 4096  # larger uploads are refused before decoding (memory bombs)
 MIN_CONTRAST = 24.0  # ink must differ from the background by this much (of 255) or it is blank
@@ -29,31 +30,29 @@ NOISE_FLOOR = 0.10  # below this fraction of full strength a pixel is background
 def load_image(source: str | os.PathLike | bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Open an image file or bytes and decode it, refusing unreadable files and huge images."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        name, data = "uploaded image", bytes(source)
+        name, data = Message("data.uploaded_image"), bytes(source)
     else:
         name = str(source)
         try:
             data = Path(source).read_bytes()
         except FileNotFoundError:
-            raise MnistlabError(f"{name}: file not found; check the path") from None
+            raise MnistlabError("data.image_not_found", name=name) from None
         except OSError as e:
-            raise MnistlabError(f"{name}: cannot be read ({e.strerror or e}); check the path and its permissions") from None
+            raise MnistlabError("data.unreadable", path=name, error=e.strerror or e) from None
     try:
         image = Image.open(io.BytesIO(data))  # reads only the header: the size is known before decoding
         width, height = image.size
         if width * height > max_pixels:
-            raise MnistlabError(
-                f"{name}: image is {width}x{height} pixels, over the limit of {max_pixels} pixels; scale it down first"
-            )
+            raise MnistlabError("data.image_too_big", name=name, width=width, height=height, limit=max_pixels)
         image.load()
         # Phone photos store their rotation in EXIF; apply it so the digit is upright.
         return ImageOps.exif_transpose(image)
     except MnistlabError:
         raise
     except UnidentifiedImageError:  # PIL's own text names its BytesIO object: useless to a user
-        raise MnistlabError(f"{name}: not a readable image (unknown format); use a PNG, JPEG or BMP file") from None
+        raise MnistlabError("data.image_unknown_format", name=name) from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise MnistlabError(f"{name}: not a readable image ({' '.join(str(e).split())}); use a PNG, JPEG or BMP file") from None
+        raise MnistlabError("data.image_unreadable", name=name, error=" ".join(str(e).split())) from None
 
 
 def _pil_to_gray(image: Image.Image) -> np.ndarray:
@@ -76,7 +75,7 @@ def _array_to_gray(array: np.ndarray) -> np.ndarray:
     if a.ndim == 3 and a.shape[-1] == 1:
         a = a[..., 0]
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[-1] in (3, 4))):
-        raise MnistlabError(f"image array has shape {a.shape}; pass HxW grayscale or HxWx3/HxWx4 colour")
+        raise MnistlabError("data.image_array_shape", shape=a.shape)
     if a.dtype == bool:
         a = a * 255.0
     a = a.astype(np.float32)

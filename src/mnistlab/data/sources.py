@@ -127,19 +127,16 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
 
 def _unknown(spec: str) -> MnistlabError:
-    return MnistlabError(
-        f"unknown dataset {spec!r}; use one of {', '.join(KNOWN_DATASETS)}, "
-        "idx:DIR (a folder with the four MNIST-named IDX files) or folder:PATH (one sub-folder of images per class)"
-    )
+    return MnistlabError("data.unknown_dataset", spec=spec, known=", ".join(KNOWN_DATASETS))
 
 
 def _user_dir(spec: str, prefix: str) -> Path:
     raw = spec[len(prefix):].strip()
     if not raw:
-        raise MnistlabError(f"dataset spec {spec!r} has no folder after {prefix!r}; write it as {prefix}/path/to/folder")
+        raise MnistlabError("data.spec_no_folder", spec=spec, prefix=prefix)
     path = Path(os.path.expanduser(raw))
     if not path.is_dir():
-        raise MnistlabError(f"dataset folder {path} (from {spec!r}) does not exist or is not a folder; check the path")
+        raise MnistlabError("data.spec_not_folder", path=path, spec=spec)
     return path
 
 
@@ -160,9 +157,7 @@ def get_source(spec: str) -> Source:
         path = _user_dir(spec, "folder:")
         folders = class_folders(path)
         if not folders:
-            raise MnistlabError(
-                f"dataset folder {path} has no sub-folders; put each class's images in its own sub-folder (e.g. {path}/cat/1.png)"
-            )
+            raise MnistlabError("data.no_class_folders", path=path)
         return Source(
             name=spec, files={}, mirrors=(), checksums={}, classes=tuple(p.name for p in folders), kind="folder", path=path
         )

@@ -31,10 +31,9 @@ def generate(config: C.Config, input_shape: tuple[int, int, int], num_classes: i
              title: str = "config") -> str:
     """The script's text. `title` names where the config came from (a preset, a file, a run)."""
     if framework not in FRAMEWORKS:
-        raise MnistlabError(f"framework {framework!r}: choose one of {', '.join(FRAMEWORKS)}")
+        raise MnistlabError("export.framework", framework=framework, choices=", ".join(FRAMEWORKS))
     if config.data.dataset.startswith("folder:"):
-        raise MnistlabError(f"data.dataset = {config.data.dataset!r}: a generated script reads IDX files and the "
-                            f"known datasets only; convert the folder to IDX files (mnistlab.data.write_idx)")
+        raise MnistlabError("export.folder_dataset", dataset=config.data.dataset)
     modules, infos = infer(config.model, input_shape, num_classes)
     if framework == "keras":
         check_keras(config)
@@ -46,15 +45,10 @@ def check_keras(config: C.Config) -> None:
     """Refuse, in one line naming the setting, what Keras cannot do the way mnistlab does it."""
     tc = config.train
     if tc.weight_decay and tc.optimizer != "adamw":
-        raise MnistlabError(
-            f"train.weight_decay = {tc.weight_decay} with optimizer = {tc.optimizer!r} has no faithful Keras "
-            f"equivalent: PyTorch adds it to the gradient (L2), Keras' weight_decay shrinks the weights directly; "
-            f"use optimizer = 'adamw' (the same in both) or weight_decay = 0")
+        raise MnistlabError("export.keras_weight_decay", weight_decay=tc.weight_decay, optimizer=tc.optimizer)
     for metric in ("precision", "recall"):
         if metric in tc.metrics:
-            raise MnistlabError(
-                f"train.metrics contains {metric!r}: mnistlab averages it over the classes and Keras' "
-                f"{metric.capitalize()} metric does not; leave it out of train.metrics for the Keras script")
+            raise MnistlabError("export.keras_metric", metric=metric, keras_metric=metric.capitalize())
 
 
 # ------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from mnistlab.errors import MnistlabError
+from mnistlab.i18n import Message
 from mnistlab.evaluate import probabilities
 from mnistlab.export.code import keras_layers
 from mnistlab.files import atomic_path
@@ -37,7 +38,7 @@ def import_keras():
     try:
         return importlib.import_module("keras")
     except ImportError as e:
-        raise MnistlabError(f"Keras support needs keras 3 ({e}); pip install 'mnistlab[keras]'") from None
+        raise MnistlabError("export.keras_missing", error=e) from None
 
 
 def keras_model(run):
@@ -72,15 +73,14 @@ def export_keras(run_path: str | Path, out: str | Path | None = None) -> dict:
     run = Run.open(run_path)
     out = Path(out) if out is not None else run.path / "model.keras"
     if out.suffix != ".keras":
-        raise MnistlabError(f"--out {out}: a Keras file name must end in .keras")
+        raise MnistlabError("export.keras_suffix", out=out)
     model, network = keras_model(run)
     c, h, w = run.input_shape
     x = torch.rand(16, c, h, w, generator=torch.Generator().manual_seed(0))  # the same inputs on every export
     diff = _max_difference(model, network, x, run.output)
     if diff > TOLERANCE:
-        raise MnistlabError(
-            f"the Keras model's probabilities differ from PyTorch's by {diff:.1e} (more than {TOLERANCE:g}) on "
-            f"Keras' {keras.backend.backend()} backend; nothing was written. {_known_difference(run)}")
+        raise MnistlabError("export.keras_differs", diff=diff, tolerance=TOLERANCE, backend=keras.backend.backend(),
+                            cause=_known_difference(run))
     with atomic_path(out) as tmp:
         keras_tmp = tmp.with_name(tmp.name + ".keras")  # Keras insists on the suffix
         try:
@@ -101,8 +101,7 @@ def _max_difference(model, network, x: torch.Tensor, head: str) -> float:
     return float(np.abs(got - expected).max())
 
 
-def _known_difference(run) -> str:
+def _known_difference(run) -> Message:
     if any(spec.type == "avgpool2d" and spec.padding == "same" for spec in run.config.model.layers):
-        return ("Likely cause: avgpool2d with padding='same' where the padding is uneven: Keras' torch backend "
-                "pads with copies of the edge pixels and averages them in (TensorFlow and mnistlab leave them out)")
-    return "Please report this run's config.toml"
+        return Message("export.keras_avgpool_same")
+    return Message("export.keras_report")

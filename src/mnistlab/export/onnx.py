@@ -31,7 +31,7 @@ def _require(module: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise MnistlabError(f"ONNX support needs the {module} package; pip install 'mnistlab[onnx]'") from None
+        raise MnistlabError("export.onnx_missing", module=module) from None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def export_onnx(run_path: str | Path, out: str | Path | None = None) -> dict:
     c, h, w = run.meta.input_shape
     out = Path(out) if out is not None else run.path / "model.onnx"
     if out.suffix != ".onnx":
-        raise MnistlabError(f"--out {out}: an ONNX file name must end in .onnx")
+        raise MnistlabError("export.onnx_suffix", out=out)
     inputs = torch.Generator().manual_seed(0)  # the trace and check inputs, the same on every export
     with atomic_path(out) as tmp:
         # The TorchScript exporter (dynamo=False) traces the plain feed-forward Network exactly and needs
@@ -116,12 +116,10 @@ class OnnxClassifier:
         try:
             self.session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as e:  # noqa: BLE001 -- onnxruntime's InvalidProtobuf, NoSuchFile... are bare Exceptions
-            raise MnistlabError(f"{path}: not a loadable ONNX model ({str(e).splitlines()[0]}); "
-                                f"export one with `mnistlab export RUN --format onnx`") from None
+            raise MnistlabError("export.onnx_unloadable", path=path, error=str(e).splitlines()[0]) from None
         meta = self.session.get_modelmeta().custom_metadata_map
         if "head" not in meta or "classes" not in meta:
-            raise MnistlabError(f"{path}: the ONNX file has no mnistlab metadata (head, classes); "
-                                f"export it with `mnistlab export RUN --format onnx`")
+            raise MnistlabError("export.onnx_no_metadata", path=path)
         self.path = Path(path)
         self.metadata = dict(meta)
         self.head: str = meta["head"]

@@ -15,9 +15,11 @@ MESSAGES: dict[str, str] = {
     "loss.label_guess": "(no true class given for this picture: the network's own answer {name} is used; pass --label)",
     "loss.true_class": "true class: {name} (index {index})",
     "loss.softmax_formula": "softmax: p_k = exp(z_k) / sum_j exp(z_j); the probabilities sum to 1",
-    "loss.softmax_true": "p(true) = exp({logit} - {max}) / {sum} = {p}   (subtracting the largest logit keeps exp finite)",
+    "loss.softmax_true": "p(true) = exp({logit} - {max}) / {sum} = {p}   (subtracting the largest logit keeps exp "
+                         "finite)",
     "loss.cross_entropy": "cross-entropy = -log p(true) = -log({p}) = {loss}",
-    "loss.sigmoid_formula": "sigmoid: p_k = 1 / (1 + exp(-z_k)), each class its own yes/no question (they need not sum to 1)",
+    "loss.sigmoid_formula": "sigmoid: p_k = 1 / (1 + exp(-z_k)), each class its own yes/no question (they need not "
+                            "sum to 1)",
     "loss.binary_cross_entropy": "binary cross-entropy = the sum of the {n} terms = {loss}",
     "loss.binary_why": "(each of the {n} classes is a yes/no question with its own term;\n"
                        " cross-entropy would count only the true class's term, so this sum is larger)",
@@ -27,7 +29,8 @@ MESSAGES: dict[str, str] = {
     "conv.settings": "kernel_size {kh}x{kw}, strides {sh}x{sw}, padding {padding}: zero padding top {top}, "
                      "bottom {bottom}, left {left}, right {right}",
     "conv.settings_unpadded": "kernel_size {kh}x{kw}, strides {sh}x{sw}, padding {padding}: no zero padding",
-    "conv.window_unpadded": "reads input rows {r0}..{r1}, cols {c0}..{c1}  (row {row} x stride {sh}, col {col} x stride {sw})",
+    "conv.window_unpadded": "reads input rows {r0}..{r1}, cols {c0}..{c1}  (row {row} x stride {sh}, col {col} x "
+                            "stride {sw})",
     "conv.window": "reads input rows {r0}..{r1}, cols {c0}..{c1}  (row {row} x stride {sh} - {top}, "
                    "col {col} x stride {sw} - {left}); · = a zero-padding cell",
     "conv.normalised": "(the input is the normalised image: (pixel / 255 - mean) / std, as the network sees it)",
@@ -238,7 +241,8 @@ MESSAGES: dict[str, str] = {
     "fig.stage": "layer {index} {type}{extra} ({settings})  ->  {shape}   since {arith}",
     "fig.softmax_note": "softmax head: the classes compete, so each image's bars sum to 1",
     "fig.sigmoid_note": "sigmoid head: each bar is its own yes/no probability in 0..1; the bars need not sum to 1",
-    "fig.colour_key": "(green: predicted and right, red: predicted and wrong, grey: the rest; the true class is in bold)",
+    "fig.colour_key": "(green: predicted and right, red: predicted and wrong, grey: the rest; the true class is in "
+                      "bold)",
     "fig.sum": "sum = {sum}",
     "notes.title": "The notes, worked through",
     "notes.border_title": "layer 0's real input ({size} x {size}), kernel_size {kernel}, strides {strides}",
@@ -304,7 +308,8 @@ MESSAGES: dict[str, str] = {
     "studio.undo": "Undo",
     "studio.clear": "Clear",
     "studio.pad_hint": "draw here",
-    "studio.seen_note": "Your drawing after MNIST-style preprocessing, as the network receives it: white ink on black, cropped to the ink, scaled into a 20×20 box and centred by its mass in 28×28.",
+    "studio.seen_note": "Your drawing after MNIST-style preprocessing, as the network receives it: white ink on "
+                        "black, cropped to the ink, scaled into a 20×20 box and centred by its mass in 28×28.",
     "studio.layers": "Layers",
     "studio.output": "Output",
     "studio.training": "Training",
@@ -418,11 +423,301 @@ MESSAGES: dict[str, str] = {
     "studio.seconds": "{s} s",
     "studio.minutes": "{m} min {s} s",
     "studio.line_loading": "run {run}: loading the data…",
-    "studio.line_start": "run {run}: {train} training images, {val} held out for validation, {params} params, on {device}",
+    "studio.line_start": "run {run}: {train} training images, {val} held out for validation, {params} params, on "
+                         "{device}",
     "studio.line_step": "run {run} · epoch {epoch}/{epochs} · step {step}/{steps} · loss {loss} · accuracy {accuracy}",
     "studio.line_cancelling": " · cancelling…",
     "studio.line_epoch": "run {run} · epoch {epoch}/{epochs} done in {time} · loss {loss}",
     "studio.line_val": " · val_accuracy {accuracy}",
     "studio.line_failed": "run {run} failed",
     "studio.start": "Start training",
+    # -- errors: config, command line, notebook API, devices (MnistlabError: one line, the problem and the fix) 
+    "error.untranslated": "{text}",  # a sentence not yet in the catalogues (errors.py)
+    "config.unknown_key": "{where}: unknown key; valid keys here: {valid}",
+    "config.unknown_key_hint": "{where}: unknown key; did you mean '{close}'? valid keys here: {valid}",
+    "config.bce_with_softmax": "train.loss = 'binary_cross_entropy' does not fit model.output = 'softmax': binary "
+                               "cross-entropy scores each class as its own yes/no question, which is the 'sigmoid' "
+                               "head, while softmax makes the classes compete and sum to 1; use loss = "
+                               "'cross_entropy' or output = 'sigmoid'",
+    "config.ce_with_sigmoid": "train.loss = 'cross_entropy' does not fit model.output = 'sigmoid': cross-entropy "
+                              "assumes exactly one class is true and normalises the outputs with softmax, while a "
+                              "sigmoid head gives each class an independent 0..1 probability; use loss = "
+                              "'binary_cross_entropy' or output = 'softmax'",
+    "config.set_syntax": "--set {text!r}: expected section.key=value, e.g. --set train.learning_rate=0.001",
+    "config.not_a_table": "{where}: expected a table of keys, got {value!r}",
+    "config.no_layers": "{where}: expected a non-empty list of [[model.layers]] tables",
+    "config.layer_type": "{where}.type = {kind!r}: expected one of {types}",
+    "config.bad_toml": "{source}: not valid TOML ({error}); fix the syntax at that line",
+    "config.not_finite": "{path} = {value}: expected a finite number (not NaN or infinity); give a real value",
+    "config.too_large": "{path} = {value} is out of range: it must be at most {most}; give a smaller value",
+    "config.out_of_range": "{path} = {value!r} is out of range: it must satisfy {bound}",
+    "config.no_index": "{key}: '{name}' has {n} entries, so index {index} does not exist",
+    "config.not_a_section": "{key}: '{part}' is a value, not a section",
+    "config.wrong_type": "{where} = {value!r}: expected {expected}",
+    "cli.resume_refused": "--resume continues {run} with its own settings, so {refused} cannot change them; only "
+                          "--epochs, --data-dir and --device can (start a new run for the rest)",
+    "cli.dataset_mismatch": "dataset {dataset} has {classes} classes of shape {shape}, but run {run} was trained on "
+                            "{run_classes} classes of shape {run_shape}; pick a matching --dataset",
+    "cli.index_range": "--index {index}: the test split of {dataset} has images 0..{last}",
+    "cli.sweep_argument": "unexpected argument {name!r}; did you mean `mnistlab sweep report {name}`?",
+    "cli.sweep_report_study": "sweep report needs a STUDY: the sweep folder, or a study name with --storage URL",
+    "cli.no_validation": "run {run} held out no validation images (validation_size = 0); use --split test",
+    "cli.run_or_config": "give either a RUN folder or --config/--model, not both",
+    "cli.label_unknown": "--label {label!r} is not a class of this run; its classes: {classes}",
+    "api.no_images": "no images to predict; pass a path, a PIL image, an array, or a list of them",
+    "api.no_conv": "this model has no conv2d layer, so it has no filters to show",
+    "api.not_conv": "layer {layer} is not a conv2d layer; the conv2d layers are {convs}",
+    "api.one_image": "plot_feature_maps shows one image; got {n}",
+    "api.dataset_mismatch": "dataset {dataset} has {classes} classes of shape {shape}, but run {run} was trained on "
+                            "{run_classes} classes of shape {run_shape}; pass a matching one",
+    "api.unknown_split": "unknown split {split!r}; use 'test', 'val' or 'train'",
+    "api.no_validation": "run {run} held out no validation images (validation_size = 0); use split='test'",
+    "api.image_shape": "an image array of shape {shape}; pass H x W, H x W x C, or a batch of them",
+    "device.no_cuda": "device 'cuda' was asked for but PyTorch sees no CUDA GPU; use --device cpu or auto",
+    "device.unknown": "device {name!r} is unknown; use auto, cpu or cuda",
+    "distributed.rank_range": "RANK={rank} is outside 0..WORLD_SIZE-1={last}; check the torchrun flags",
+    "distributed.nproc": "--nproc {nproc}: give at least 1 process",
+    "distributed.batch_too_small": "train.batch_size = {batch_size} is the global batch, split over {world_size} "
+                                   "processes; make it at least {world_size}",
+    "distributed.no_rank": "WORLD_SIZE is set but RANK/LOCAL_RANK are missing or not integers; start data-parallel "
+                           "training with torchrun (or mnistlab train --nproc N)",
+    "distributed.no_gpu": "LOCAL_RANK {local_rank} has no GPU (this machine has {gpus}); use --nproc-per-node <= the "
+                          "number of GPUs",
+    "explain.label_range": "label {label} is out of range; the run has classes 0..{last}",
+    "explain.layer_range": "--layer {layer}: the network has layers 0..{last} (see `mnistlab summary RUN`)",
+    "explain.not_conv": "--layer {layer} is a {type} layer, not conv2d; conv layers here: {convs}",
+    "explain.at_outside": "--at {row},{col} is outside layer {layer}'s {oh} x {ow} output; use "
+                          "0..{last_row},0..{last_col}",
+    "explain.filter_range": "--filter {filter}: layer {layer} has filters 0..{last}",
+    "explain.padding_sizes": "--size, --kernel-size and --strides must be 1 or more",
+    "explain.at_syntax": "--at {text!r}: give the output position as ROW,COL, e.g. --at 3,5",
+    "type.one_of": "one of {choices}",
+    "type.or": "{a} or {b}",
+    "type.list_of": "a list of ({item})",
+    "type.pair_integers": "a pair of integers [height, width]",
+    "type.pair_numbers": "a pair of numbers [height, width]",
+    "type.pair_values": "a pair of values [height, width]",
+    "type.list": "a list",
+    "type.integer": "an integer",
+    "type.number": "a number",
+    "type.bool": "true or false",
+    "type.string": "a string",
+    # -- errors: datasets and image files ----------------------------------------------------------
+    "data.unknown_color": "unknown color {color!r}; use 'grayscale' or 'rgb'",
+    "data.image_size": "image_size {image_size!r} is out of range; use a whole number from 4 to 512 (28 for MNIST)",
+    "data.not_images": "{path}: expected uint8 images of shape N x H x W, got {dtype} {shape}; check that this is an "
+                       "images file, not a labels file",
+    "data.not_labels": "{path}: expected one integer label per image, got {dtype} {shape}; check that this is a "
+                       "labels file, not an images file",
+    "data.count_mismatch": "{images} has {n_images} images but {labels} has {n_labels} labels; the two files must "
+                           "come from the same dataset, so replace the wrong one",
+    "data.shape_mismatch": "train images are {train} but test images are {test}; all four files must come from the "
+                           "same dataset",
+    "data.empty_classes": "{path}: label {top} makes {classes} classes, but {n_empty} of them have no training image "
+                          "(class {empty}); the labels must run from 0 to the number of classes - 1, so fix or "
+                          "remove the stray label {top}",
+    "data.validation_all": "data.validation_size = {n} leaves no training images out of {n_train}; set "
+                           "data.validation_size below {n_train} (or \"auto\")",
+    "data.arrays_mismatch": "{n} images but {labels} labels; pass matching images and labels",
+    "data.validation_whole": "validation size {size!r} must be a whole number >= 0; fix the validation size",
+    "data.validation_too_big": "validation size {size} leaves no training data out of {n} samples; use a validation "
+                               "size below {n}",
+    "data.split_empty": "the {split} split of {dataset} is empty; choose the other split",
+    "data.samples_count": "cannot show {n} samples; ask for at least 1",
+    "data.unknown_split": "unknown split {split!r}; use 'train' or 'test'",
+    "data.label_range": "{path}: label {label} is out of range for {classes} classes (0..{last}); the labels file is "
+                        "corrupt or belongs to another dataset, so replace it",
+    "data.empty_class_folder": "class folder {folder} has no images ({suffixes}); add some or remove the folder",
+    "data.download_failed": "could not download {dataset} file {filename}: tried {tried}; check your internet "
+                            "connection, or {fix}",
+    "data.checksum": "{path}: {algorithm} checksum mismatch: expected {expected}, got {actual}; this is not the "
+                     "published {dataset} file, so replace it with the original download",
+    "data.idx_missing": "{filename} (or {plain}) not found in {where}; put the four {dataset} IDX files there under "
+                        "their standard names",
+    "data.idx_missing_or_download": "{filename} (or {plain}) not found in {where}; put the four {dataset} IDX files "
+                                    "there under their standard names, or drop --data-dir / unset MNISTLAB_DATA_DIR "
+                                    "to download them",
+    "data.no_data_dir": "data folder {folder} does not exist; fix --data-dir / MNISTLAB_DATA_DIR or drop it to "
+                        "download",
+    "data.idx_too_short": "{path}: not an IDX file: only {size} bytes, too short for the 4-byte header; {fix}",
+    "data.idx_magic": "{path}: not an IDX file: magic number starts with {magic} instead of 0000; check that it is "
+                      "an MNIST-style IDX file, or delete it and download it again",
+    "data.idx_dtype": "{path}: unknown IDX dtype code {code} (valid: {valid}); {fix}",
+    "data.idx_no_dims": "{path}: IDX header says 0 dimensions; {fix}",
+    "data.idx_header_truncated": "{path}: truncated: header promises {ndim} dimension sizes but the file ends after "
+                                 "{size} bytes; {fix}",
+    "data.idx_truncated": "{path}: truncated: header says {shape} ({expected} bytes) but only {actual} bytes follow; "
+                          "{fix}",
+    "data.idx_trailing": "{path}: {extra} unexpected trailing bytes: header says {shape} ({expected} bytes) but "
+                         "{actual} bytes follow; {fix}",
+    "data.idx_cannot_store": "{path}: IDX cannot store dtype {dtype}; convert the array to one of {names} first",
+    "data.idx_ndim": "{path}: IDX needs 1 to 255 dimensions, got {ndim}; reshape the array first",
+    "data.idx_dim_too_big": "{path}: a dimension of {shape} does not fit in 32 bits; split the array",
+    "data.idx_not_found": "{path}: file not found; check the path or download the dataset again",
+    "data.unreadable": "{path}: cannot be read ({error}); check the path and its permissions",
+    "data.idx_gzip": "{path}: corrupt gzip data ({error}); {fix}",
+    "data.image_array_shape": "image array has shape {shape}; pass HxW grayscale or HxWx3/HxWx4 colour",
+    "data.image_too_big": "{name}: image is {width}x{height} pixels, over the limit of {limit} pixels; scale it down "
+                          "first",
+    "data.image_unknown_format": "{name}: not a readable image (unknown format); use a PNG, JPEG or BMP file",
+    "data.image_unreadable": "{name}: not a readable image ({error}); use a PNG, JPEG or BMP file",
+    "data.image_not_found": "{name}: file not found; check the path",
+    "data.unknown_dataset": "unknown dataset {spec!r}; use one of {known}, idx:DIR (a folder with the four "
+                            "MNIST-named IDX files) or folder:PATH (one sub-folder of images per class)",
+    "data.spec_no_folder": "dataset spec {spec!r} has no folder after {prefix!r}; write it as {prefix}/path/to/folder",
+    "data.spec_not_folder": "dataset folder {path} (from {spec!r}) does not exist or is not a folder; check the path",
+    "data.no_class_folders": "dataset folder {path} has no sub-folders; put each class's images in its own "
+                             "sub-folder (e.g. {path}/cat/1.png)",
+    "data.no_mirrors": "no mirrors",
+    "data.idx_fix": "delete it and download it again (or replace it with an intact copy)",
+    "data.data_dir_fix": "download the files by hand and pass --data-dir DIR (or set MNISTLAB_DATA_DIR)",
+    "data.uploaded_image": "uploaded image",
+    # -- errors: run folders, files, resources, models, reports, exports ---------------------------
+    "run.bad_name": "run name {name!r} is not allowed: use letters, digits, '.', '_' and '-' only",
+    "run.in_use": "{path} is in use: another `mnistlab train` is writing this run folder; wait for it to finish, or "
+                  "pick another --out",
+    "run.not_a_run": "{path}: not a run folder (no {config}); pass a folder that `mnistlab train` wrote",
+    "run.no_meta": "{path}: the run has no {meta} yet; it did not get past setup, train it again",
+    "run.meta_not_object": "{path}: expected a JSON object; the run folder is damaged, train it again",
+    "run.no_weights": "{path}: no weights yet (no {weights} or checkpoint); train it first",
+    "run.bad_metrics": "{path}: not the metrics table mnistlab writes; the run folder is damaged, train it again",
+    "run.bad_result": "{path}: not the result mnistlab writes (no status); the run folder is damaged",
+    "run.not_utf8": "{path}: not UTF-8 text; the run folder is damaged, train it again",
+    "run.bad_meta": "{source}: damaged run metadata ({error}); train the run again",
+    "run.out_is_file": "{folder} is a file, not a folder; give --out a new folder name (or move the file)",
+    "run.bad_config": "{path}: {error}; the run folder is damaged, train it again",
+    "run.unreadable": "{path}: cannot be read ({error}); check its permissions",
+    "run.meta_not_json": "{path}: not valid JSON; the run folder is damaged, train it again",
+    "run.bad_weights": "{path}: unreadable weights ({error}); train the run again",
+    "run.weights_mismatch": "{path}: weights do not match {config} ({error})",
+    "run.damaged_file": "{path}: unreadable ({error}); the run folder is damaged, train it again",
+    "run.result_not_json": "{path}: not valid JSON; evaluate the run again with `mnistlab evaluate`",
+    "run.no_checkpoint": "{path}: no checkpoint to resume from; the run never finished an epoch, start it again",
+    "run.bad_checkpoint": "{path}: unreadable checkpoint ({error}); the run cannot be resumed",
+    "files.disk_full": "{path}: the disk is full (no space left on device); the previous {name} is kept; free some "
+                       "space and run the command again",
+    "files.disk_full_nothing": "{path}: the disk is full (no space left on device); nothing was written; free some "
+                               "space and run the command again",
+    "resources.threads": "train.threads = {n} is more than the {cores} CPU cores this process may use; use at most "
+                         "{cores} (or 0 for one per core)",
+    "resources.memory": "this model needs about {total} to train ({params:,} parameters: {weights} of weights, "
+                        "{gradients} of gradients and optimizer state, {activations} of activations for a batch of "
+                        "{batch_size}), but only {limit} of memory is available; use fewer filters or units, or a "
+                        "smaller train.batch_size",
+    "tensorboard.missing": "TensorBoard logging needs the tensorboard package: {install}",
+    "report.compare_two": "compare needs at least two run folders, e.g. `mnistlab compare runs/a runs/b`",
+    "report.test_empty": "the test split of {dataset} is empty; pass --image FILE to see feature maps",
+    "model.wrong_output": "the network ends with shape {shape} but the dataset has {classes} classes: end with a "
+                          "dense layer of units = {classes} (its outputs are the logits)",
+    "model.last_activation": "the last layer applies activation '{activation}', but the network must output raw "
+                             "logits: set activation = 'linear' on it and choose the head with model.output = "
+                             "'softmax' or 'sigmoid'",
+    "model.unknown_activation": "activation {name!r} is unknown; use one of {choices}",
+    "model.unknown_layer": "unknown layer type {kind!r}; use one of {choices}",
+    "model.needs_map": "{where}: needs a C x H x W feature map but its input is a flat vector of {size}; move it "
+                       "before the flatten/global_avg_pool layer",
+    "model.too_small": "{where}: input {shape} is too small for a {kh}x{kw} window with padding='valid' "
+                       "({arithmetic}); use padding='same', a smaller kernel, or less downsampling before it",
+    "model.already_flat": "{where}: needs a C x H x W feature map but its input is already flat ({size})",
+    "model.dense_needs_flat": "{where}: a dense layer needs a flat input but gets a {shape} feature map; add {{type "
+                              "= \"flatten\"}} or {{type = \"global_avg_pool\"}} before it",
+    "export.framework": "framework {framework!r}: choose one of {choices}",
+    "export.folder_dataset": "data.dataset = {dataset!r}: a generated script reads IDX files and the known datasets "
+                             "only; convert the folder to IDX files (mnistlab.data.write_idx)",
+    "export.keras_weight_decay": "train.weight_decay = {weight_decay} with optimizer = {optimizer!r} has no faithful "
+                                 "Keras equivalent: PyTorch adds it to the gradient (L2), Keras' weight_decay "
+                                 "shrinks the weights directly; use optimizer = 'adamw' (the same in both) or "
+                                 "weight_decay = 0",
+    "export.keras_metric": "train.metrics contains {metric!r}: mnistlab averages it over the classes and Keras' "
+                           "{keras_metric} metric does not; leave it out of train.metrics for the Keras script",
+    "export.keras_suffix": "--out {out}: a Keras file name must end in .keras",
+    "export.keras_differs": "the Keras model's probabilities differ from PyTorch's by {diff:.1e} (more than "
+                            "{tolerance:g}) on Keras' {backend} backend; nothing was written. {cause}",
+    "export.keras_missing": "Keras support needs keras 3 ({error}); pip install 'mnistlab[keras]'",
+    "export.onnx_suffix": "--out {out}: an ONNX file name must end in .onnx",
+    "export.onnx_missing": "ONNX support needs the {module} package; pip install 'mnistlab[onnx]'",
+    "export.onnx_no_metadata": "{path}: the ONNX file has no mnistlab metadata (head, classes); export it with "
+                               "`mnistlab export RUN --format onnx`",
+    "export.onnx_unloadable": "{path}: not a loadable ONNX model ({error}); export one with `mnistlab export RUN "
+                              "--format onnx`",
+    "export.keras_avgpool_same": "Likely cause: avgpool2d with padding='same' where the padding is uneven: Keras' "
+                                 "torch backend pads with copies of the edge pixels and averages them in (TensorFlow "
+                                 "and mnistlab leave them out)",
+    "export.keras_report": "Please report this run's config.toml",
+    # -- errors: sweeps ----------------------------------------------------------------------------
+    "sweep.not_a_space": "{where}: expected a list of values or a range {{low = ..., high = ...}}, got {spec!r}",
+    "sweep.range_keys": "{where}: a range has keys low, high and optionally log, step; got {keys}",
+    "sweep.range_types": "{where}: low, high and step must be numbers and log true or false",
+    "sweep.range_order": "{where}: low = {low} must be below high = {high}",
+    "sweep.range_log": "{where}: a log range needs low > 0 and no step",
+    "sweep.range_step": "{where}: step = {step} must be positive",
+    "sweep.no_file": "sweep file {path} does not exist; check the path",
+    "sweep.unknown_section": "{path}: unknown section [{section}]; a sweep file has [base], [space] and [sweep]",
+    "sweep.no_validation": "{path}: [base] data.validation_size = 0, but trials are compared on validation accuracy; "
+                           "set it above 0 (the test set is kept for the final judgement)",
+    "sweep.empty_space": "{path}: [space] is empty; add entries such as \"train.learning_rate\" = {{low = 1e-4, high "
+                         "= 1e-2, log = true}}",
+    "sweep.sampler": "{path}: [sweep] sampler = {sampler!r}: expected one of {choices}",
+    "sweep.pruner": "{path}: [sweep] pruner = {pruner!r}: expected one of {choices}",
+    "sweep.timeout": "{path}: [sweep] timeout = {timeout!r}: expected a number of seconds > 0",
+    "sweep.bad_name": "study name {name!r} is not allowed (it names the sweep folder): use letters, digits, '.', '_' "
+                      "and '-' only",
+    "sweep.workers": "--workers {workers}: give at least 1",
+    "sweep.not_a_sweep": "{folder}: not a sweep folder (no sweep.json); pass the folder `mnistlab sweep` wrote, or a "
+                         "study name with --storage URL",
+    "sweep.study_elsewhere": "{folder}: this sweep's study is in {storage}; pass the study name {study!r} with "
+                             "--storage URL",
+    "sweep.no_optuna": "sweeps need Optuna; pip install 'mnistlab[sweep]'",
+    "sweep.grid_needs_step": "[space] \"{key}\": the grid sampler needs a list of values or a range with a step; add "
+                             "step = ... or list the values",
+    "sweep.in_space": "{where}: {error}",
+    "sweep.not_a_list": "{where}: expected a non-empty list of numbers, strings or booleans, got {spec!r}",
+    "sweep.repeated_value": "{where}: the list {spec!r} repeats a value; list each value once",
+    "sweep.in_base": "{path}: [base] {error}",
+    "sweep.unknown_key": "{path}: [sweep] {key}: unknown key; valid keys: {valid}",
+    "sweep.not_an_integer": "{path}: [sweep] {key} = {value!r}: expected an integer >= {minimum}",
+    "sweep.no_driver": "--storage {url}: the database driver is missing ({error}); for PostgreSQL pip install "
+                       "'mnistlab[postgres]'",
+    "sweep.no_database": "--storage {url}: cannot open the database ({error})",
+    "sweep.no_study": "no study named {name!r} in {url}; check --study or the sweep folder",
+    "sweep.trial_no_validation": "data.validation_size = 0 leaves no validation accuracy to compare trials on",
+    "sweep.in_file": "{path}: {error}",
+    # -- errors: the studio (web) ------------------------------------------------------------------
+    "web.no_image": "the request has no image; send PNG or JPEG bytes, or a form with a 'file' field",
+    "web.run_outside": "run {run} is not inside the runs folder {runs_dir}; pass --runs-dir {parent}",
+    "web.no_run": "no run chosen: pass ?run=NAME (see /api/runs) or start the server with a RUN",
+    "web.no_file_field": "the form has no 'file' field; upload the image as file=@digit.png",
+    "web.unknown_run": "no run named {name!r} in {runs_dir}; pick one from /api/runs",
+    "web.no_weights": "run {name!r} has no weights yet (it has not finished an epoch); pick another run",
+    "web.max_jobs": "max_jobs = {max_jobs}: at least one training job must be allowed; use 1 or more",
+    "web.jobs_busy": "run {run} is still training and this server trains {max_jobs} at a time; wait for it to finish "
+                     "or cancel it",
+    "web.run_exists": "a run named {run!r} already exists in {runs_dir}; choose another name",
+    "web.unknown_job": "no training job {job_id!r}; see /api/train for the current ones",
+    "web.data_outside": "dataset {name!r} is not inside a data folder of this studio; {rule}",
+    "web.data_dir_refused": "data.data_dir {given_dir!r} cannot be chosen from the page; {rule}",
+    "web.data_not_allowed": "dataset {name!r} is not allowed here; {rule}",
+    "web.data_no_folder": "dataset {name!r} names no folder; {rule}",
+    "web.over_budget": "over this studio's budget: {over}; the server's owner can raise it with `mnistlab serve "
+                       "--max-params/--max-batch-memory/--max-epochs/--max-train-images`",
+    "web.over_images": "{name} has {n:,} training images, over this studio's budget of {limit:,}; set train_limit to "
+                       "at most {limit:,} (or restart the server with a larger --max-train-images)",
+    "web.no_data_dir": "--data-dir {folder}: no such folder; give a folder that holds datasets",
+    "web.data_unknown": "dataset {name!r} is unknown; {rule}",
+    "web.cannot_listen": "cannot listen on {host}:{port} ({error}); pick another --port or stop what is using it",
+    "web.body_too_large": "the request body is over the {megabytes:g} MB limit; send a smaller image (crop it to the "
+                          "digit or scale it down)",
+    "web.unknown_host": "unknown Host {host!r}; open the page as http://127.0.0.1:PORT",
+    "web.cross_site": "cross-site request refused: this API only takes orders from its own page",
+    "web.not_finite": "the request holds the number {number}, which is not a finite number (NaN and infinities are "
+                      "not JSON); send a real value",
+    "web.body_timeout": "the request body stalled for {seconds:g} s and was dropped; send the whole body at once",
+    "web.data_rule": "the studio reads the datasets {datasets} by name, and idx:/folder: datasets only inside the "
+                     "folders given with `mnistlab serve --data-dir DIR` ({folders})",
+    "web.no_data_dirs": "none were given",
+    "web.over_params": "{params:,} parameters (the limit is {limit:,}): use fewer filters or units",
+    "web.over_activations": "{activations} of activations for a batch of {batch_size} (the limit is {limit}): use a "
+                            "smaller batch_size or smaller feature maps",
+    "web.over_epochs": "{epochs} epochs (the limit is {limit})",
+    "web.over_train_limit": "train_limit {train_limit:,} (the limit is {limit:,} training images)",
 }

@@ -99,13 +99,9 @@ def infer(model_cfg: C.ModelConfig, input_shape: Shape, num_classes: int):
         shape = built.shape
     last = model_cfg.layers[-1]
     if shape != (num_classes,):
-        raise MnistlabError(
-            f"the network ends with shape {'x'.join(map(str, shape))} but the dataset has {num_classes} classes: "
-            f"end with a dense layer of units = {num_classes} (its outputs are the logits)")
+        raise MnistlabError("model.wrong_output", shape="x".join(map(str, shape)), classes=num_classes)
     if getattr(last, "activation", "linear") != "linear" or last.type == "activation":
-        raise MnistlabError(
-            f"the last layer applies activation '{getattr(last, 'activation', '')}', but the network must output raw "
-            f"logits: set activation = 'linear' on it and choose the head with model.output = 'softmax' or 'sigmoid'")
+        raise MnistlabError("model.last_activation", activation=getattr(last, "activation", ""))
     return modules, infos
 
 

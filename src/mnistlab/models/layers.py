@@ -43,7 +43,7 @@ def activation(name: str) -> nn.Module:
         "softmax": lambda: nn.Softmax(dim=1),
     }
     if name not in table:
-        raise MnistlabError(f"activation {name!r} is unknown; use one of {', '.join(table)}")
+        raise MnistlabError("model.unknown_activation", name=name, choices=", ".join(table))
     return table[name]()
 
 

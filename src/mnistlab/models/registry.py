@@ -191,7 +191,7 @@ def register(spec: type):
 
 def layer(kind: str) -> Layer:
     if kind not in LAYERS:
-        raise MnistlabError(f"unknown layer type {kind!r}; use one of {', '.join(LAYERS)}")
+        raise MnistlabError("model.unknown_layer", kind=kind, choices=", ".join(LAYERS))
     return LAYERS[kind]
 
 
@@ -206,9 +206,7 @@ def describe(spec) -> str:
 
 def _needs_map(where: str, shape: Shape) -> None:
     if len(shape) != 3:
-        raise MnistlabError(
-            f"{where}: needs a C x H x W feature map but its input is a flat vector of {shape[0]}; "
-            f"move it before the flatten/global_avg_pool layer")
+        raise MnistlabError("model.needs_map", where=where, size=shape[0])
 
 
 def _spatial(where: str, shape: Shape, kernel, stride, padding) -> tuple[Shape, tuple[str, ...], tuple]:
@@ -218,9 +216,8 @@ def _spatial(where: str, shape: Shape, kernel, stride, padding) -> tuple[Shape, 
     (h, ah), (w, aw) = output_size(shape[1], kh, sh, padding), output_size(shape[2], kw, sw, padding)
     arith = (ah,) if ah == aw else (f"H: {ah}", f"W: {aw}")  # square maps: say it once
     if h <= 0 or w <= 0:
-        raise MnistlabError(
-            f"{where}: input {'x'.join(map(str, shape))} is too small for a {kh}x{kw} window with "
-            f"padding='valid' ({', '.join(arith)}); use padding='same', a smaller kernel, or less downsampling before it")
+        raise MnistlabError("model.too_small", where=where, shape="x".join(map(str, shape)), kh=kh, kw=kw,
+                            arithmetic=", ".join(arith))
     pads = (0, 0, 0, 0)
     if padding == "same":
         (top, bottom), (left, right) = same_padding(shape[1], kh, sh), same_padding(shape[2], kw, sw)
@@ -386,7 +383,7 @@ class GlobalAvgPoolLayer(Layer):
 
     def build(self, spec, shape, where):
         if len(shape) != 3:
-            raise MnistlabError(f"{where}: needs a C x H x W feature map but its input is already flat ({shape[0]})")
+            raise MnistlabError("model.already_flat", where=where, size=shape[0])
         return Built(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), (shape[0],),
                      (f"mean over {shape[1]}x{shape[2]} -> {shape[0]}",))
 
@@ -400,9 +397,7 @@ class DenseLayer(Layer):
 
     def build(self, spec, shape, where):
         if len(shape) != 1:
-            raise MnistlabError(
-                f"{where}: a dense layer needs a flat input but gets a {'x'.join(map(str, shape))} feature map; "
-                f"add {{type = \"flatten\"}} or {{type = \"global_avg_pool\"}} before it")
+            raise MnistlabError("model.dense_needs_flat", where=where, shape="x".join(map(str, shape)))
         linear = nn.Linear(shape[0], spec.units, bias=spec.use_bias)
         params = sum(p.numel() for p in linear.parameters())
         return Built(nn.Sequential(linear, activation(spec.activation)), (spec.units,), (), params,

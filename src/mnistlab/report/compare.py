@@ -68,7 +68,7 @@ def _show(v) -> str:
 def compare_runs(paths: list[str | Path]) -> dict:
     """The comparison as plain data: labels, differing settings, results and per-epoch histories."""
     if len(paths) < 2:
-        raise MnistlabError("compare needs at least two run folders, e.g. `mnistlab compare runs/a runs/b`")
+        raise MnistlabError("report.compare_two")
     runs = [Run.open(p) for p in paths]
     labels = [r.name for r in runs]
     if len(set(labels)) < len(labels):  # same folder name in different places: use the paths

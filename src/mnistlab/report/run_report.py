@@ -100,7 +100,7 @@ def _samples(run: Run, ds: Dataset, images, limit: int, lang: str = "en") -> tup
     labels = ds.test_labels.numpy()
     picks = first_of_each_class(ds.test_labels, len(run.classes), limit)
     if not picks:
-        raise MnistlabError(f"the test split of {ds.name} is empty; pass --image FILE to see feature maps")
+        raise MnistlabError("report.test_empty", dataset=ds.name)
     return (ds.test_images[picks].numpy(), [int(labels[i]) for i in picks],
             [t("report.sample", lang, index=i, name=run.classes[labels[i]]) for i in picks], [None] * len(picks))
 

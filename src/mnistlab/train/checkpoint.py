@@ -49,13 +49,13 @@ def _jsonable(value):
 def load_checkpoint(path: Path, model, optimizer, scheduler, device) -> dict:
     """Restore model, optimizer and schedule in place; return the saved training state."""
     if not Path(path).exists():
-        raise MnistlabError(f"{path}: no checkpoint to resume from; the run never finished an epoch, start it again")
+        raise MnistlabError("run.no_checkpoint", path=path)
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             meta = json.loads(f.metadata()["mnistlab"])
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as e:  # safetensors raises several types for a damaged file
-        raise MnistlabError(f"{path}: unreadable checkpoint ({e}); the run cannot be resumed") from None
+        raise MnistlabError("run.bad_checkpoint", path=path, error=e) from None
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     opt_state: dict = {}
     for key, value in tensors.items():

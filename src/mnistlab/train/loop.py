@@ -249,11 +249,11 @@ class Training:
         if not math.isfinite(row["loss"]):
             lr = self.config.train.learning_rate
             if epoch == 1:
-                raise MnistlabError(i18n.t("train.nan_loss_first", self.lang, loss=row["loss"], epoch=epoch,
-                                           learning_rate=lr))
+                raise MnistlabError("train.nan_loss_first", lang=self.lang, loss=row["loss"], epoch=epoch,
+                                    learning_rate=lr)
             path = self.run.path if self.run else ""  # other ranks under torchrun write nothing, know no folder
-            raise MnistlabError(i18n.t("train.nan_loss", self.lang, loss=row["loss"], epoch=epoch, last=epoch - 1,
-                                       path=path, learning_rate=lr))
+            raise MnistlabError("train.nan_loss", lang=self.lang, loss=row["loss"], epoch=epoch, last=epoch - 1,
+                                path=path, learning_rate=lr)
         return row
 
     def validate(self) -> dict:
@@ -338,25 +338,25 @@ def _check_folder(out: Path, config: Config, resume: bool, lang: str) -> Run | N
             warnings.warn(i18n.t("train.restart_in_place", lang, out=out), MnistlabWarning, stacklevel=2)
             return None
         if (out / META).exists():
-            raise MnistlabError(i18n.t("train.folder_taken", lang, out=out))
+            raise MnistlabError("train.folder_taken", lang=lang, out=out)
         return None
     if never_trained:
-        raise MnistlabError(i18n.t("train.resume_never_trained", lang, out=out, config=out / "config.toml"))
+        raise MnistlabError("train.resume_never_trained", lang=lang, out=out, config=out / "config.toml")
     if not (out / CHECKPOINT).is_file():
-        raise MnistlabError(i18n.t("train.resume_no_checkpoint", lang, out=out, checkpoint=CHECKPOINT))
+        raise MnistlabError("train.resume_no_checkpoint", lang=lang, out=out, checkpoint=CHECKPOINT)
     run = Run.open(out)
     changed = [k for k in _changed_keys(run.config.to_dict(), config.to_dict()) if k not in RESUMABLE_KEYS]
     if changed:
-        raise MnistlabError(i18n.t("train.resume_changed", lang, out=out, changed=", ".join(changed),
-                                   allowed=", ".join(RESUMABLE_KEYS)))
+        raise MnistlabError("train.resume_changed", lang=lang, out=out, changed=", ".join(changed),
+                            allowed=", ".join(RESUMABLE_KEYS))
     done = run.metrics()[-1]["epoch"] if run.metrics() else 0
     if config.train.epochs < done:
-        raise MnistlabError(i18n.t("train.resume_fewer_epochs", lang, epochs=config.train.epochs, out=out,
-                                   done=epochs(done, lang), done_count=done))
+        raise MnistlabError("train.resume_fewer_epochs", lang=lang, epochs=config.train.epochs, out=out,
+                            done=epoch_count(done), done_count=done)
     result = run.result()
     if result and result["status"] != "cancelled" and config.train.epochs == run.config.train.epochs:
-        raise MnistlabError(i18n.t("train.resume_finished", lang, out=out, status=result["status"],
-                                   ran=epochs(result["epochs_run"], lang), more=result["epochs_run"] + 1))
+        raise MnistlabError("train.resume_finished", lang=lang, out=out, status=result["status"],
+                            ran=epoch_count(result["epochs_run"]), more=result["epochs_run"] + 1)
     (out / RESULT).unlink(missing_ok=True)  # an extended run is unfinished again until it ends
     return run
 
@@ -374,7 +374,7 @@ def _changed_keys(old: dict, new: dict, prefix: str = "") -> list[str]:
 
 def _check_metrics(config: Config, ds: Dataset, lang: str) -> None:
     if "top5_accuracy" in config.train.metrics and ds.num_classes <= 5:
-        raise MnistlabError(i18n.t("train.top5_few_classes", lang, dataset=ds.name, classes=ds.num_classes))
+        raise MnistlabError("train.top5_few_classes", lang=lang, dataset=ds.name, classes=ds.num_classes)
 
 
 def _steps_per_epoch(whole: int, tc, lang: str) -> int:
@@ -382,8 +382,8 @@ def _steps_per_epoch(whole: int, tc, lang: str) -> int:
     if tc.steps_per_epoch is None:
         return whole
     if tc.steps_per_epoch > whole:
-        raise MnistlabError(i18n.t("train.steps_too_many", lang, steps=tc.steps_per_epoch, whole=whole,
-                                   batch_size=tc.batch_size))
+        raise MnistlabError("train.steps_too_many", lang=lang, steps=tc.steps_per_epoch, whole=whole,
+                            batch_size=tc.batch_size)
     return tc.steps_per_epoch
 
 
@@ -428,8 +428,13 @@ def _preprocess(dataset_name: str) -> str:
 
 
 # -- what the terminal shows -----------------------------------------------------------------------
+def epoch_count(n: int) -> i18n.Message:
+    """"1 epoch" / "3 epochs", in whichever language it is read."""
+    return i18n.Message("train.epoch_one") if n == 1 else i18n.Message("train.epochs", n=n)
+
+
 def epochs(n: int, lang: str = "en") -> str:
-    return i18n.t("train.epoch_one", lang) if n == 1 else i18n.t("train.epochs", lang, n=n)
+    return epoch_count(n).text(lang)
 
 
 def result_line(r: dict, monitored: str, lang: str = "en") -> str:

@@ -17,6 +17,8 @@
 Errors are JSON `{"detail": "one line"}`: 400 for bad input (a dataset outside the data folders, a recipe
 over the budget, NaN in a request, a damaged run), 404 for an unknown run or job, 408 for a stalled body,
 409 for a busy trainer or a taken run name, 413 for an oversized body, 422 for a malformed request.
+The line is in the language of the request's `lang` query parameter (en, ko), which the page adds to every
+call (static/util.js); API clients that send none get English. A training job reports in it too.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import json
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -40,10 +42,10 @@ from mnistlab.export.code import generate
 from mnistlab.models import LAYERS, format_summary, summarize
 from mnistlab.presets import PRESETS, preset
 from mnistlab.runfolder import Run, default_run_dir, is_run, weights_stamp
-from mnistlab.web.explain_api import add_explain_routes
-from mnistlab.web.guards import BODY_TIMEOUT, LOOPBACK_HOSTS, BodyTimeout, RequestGuard
+from mnistlab.web.explain_api import Lang, add_explain_routes
+from mnistlab.web.guards import BODY_TIMEOUT, LOOPBACK_HOSTS, BodyTimeout, RequestGuard, page_lang
 from mnistlab.web.inference import Predictor, UnknownRun, default_processes, run_path
-from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists
+from mnistlab.web.jobs import DatasetLoader, JobManager, JobsBusy, RunExists, UnknownJob
 from mnistlab.web.limits import Budget, DataFolders
 from mnistlab.web.schemas import ModelSettings, TrainRequest
 
@@ -97,11 +99,12 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
 
     @app.exception_handler(MnistlabError)
     async def user_error(request: Request, e: MnistlabError):
-        status = 404 if isinstance(e, UnknownRun) else 409 if isinstance(e, (JobsBusy, RunExists)) else 400
+        status = (404 if isinstance(e, (UnknownRun, UnknownJob)) else 409 if isinstance(e, (JobsBusy, RunExists))
+                  else 400)
         if isinstance(e, BodyTimeout):
             log.warning("%s %s: %s", request.method, request.url.path, e)
             status = 408
-        return JSONResponse({"detail": str(e)}, status)
+        return JSONResponse({"detail": e.text(page_lang(request.scope))}, status)
 
     @app.exception_handler(Exception)
     async def bug(request: Request, e: Exception):
@@ -124,13 +127,13 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
 
     # -- runs -------------------------------------------------------------------------------------
     @app.get("/api/runs", tags=["runs"])
-    def list_runs():
-        """Every run folder, newest first, with its status and results."""
+    def list_runs(lang: str = Lang):
+        """Every run folder, newest first, with its status and results (why one is unreadable, in `lang`)."""
         training = {j.run for j in jobs.running()}
         found = sorted((p for p in runs_dir.iterdir() if is_run(p)),
                        key=_mtime, reverse=True) if runs_dir.is_dir() else []
         return {"runs_dir": str(runs_dir), "default": default_run,
-                "runs": [_run_row(p, p.name in training) for p in found]}
+                "runs": [_run_row(p, p.name in training, lang) for p in found]}
 
     @app.get("/api/runs/{name:path}", tags=["runs"])
     def run_details(name: str):
@@ -150,7 +153,7 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         """Classify one image: PNG/JPEG bytes as the body, or a multipart form with a `file` field."""
         name = run or default_run
         if not name:
-            raise MnistlabError("no run chosen: pass ?run=NAME (see /api/runs) or start the server with a RUN")
+            raise MnistlabError("web.no_run")
         data = await _image_bytes(request)
         body = await predictor.predict(name, data, features)  # JSON, encoded off the event loop: the hot path
         return Response(body, media_type="application/json")
@@ -196,11 +199,11 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
         return {"framework": framework, "code": generate(config, shape, classes, framework, title)}
 
     @app.post("/api/train", tags=["train"], status_code=202)
-    def train(body: TrainRequest):
+    def train(body: TrainRequest, lang: str = Lang):
         """Check the recipe, then train it in the background; follow it at /api/train/{id}/events."""
         config, _, _ = checked_config(body, body.train_limit)  # refused now, not in the thread
         name = body.name or default_run_dir(runs_dir).name
-        return jobs.start(config, name, body.train_limit).to_dict()
+        return jobs.start(config, name, body.train_limit, lang).to_dict()
 
     @app.get("/api/train", tags=["train"])
     def list_jobs():
@@ -209,7 +212,7 @@ def create_app(runs_dir: str | Path = "runs", run: str | Path | None = None, *, 
     def job_or_404(job_id: str):
         job = jobs.get(job_id)
         if job is None:
-            raise HTTPException(404, f"no training job {job_id!r}; see /api/train for the current ones")
+            raise UnknownJob("web.unknown_job", job_id=job_id)
         return job
 
     @app.get("/api/train/{job_id}", tags=["train"])
@@ -277,12 +280,12 @@ async def _image_bytes(request: Request) -> bytes:
         form = await request.form(max_files=1, max_fields=8)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise MnistlabError("the form has no 'file' field; upload the image as file=@digit.png")
+            raise MnistlabError("web.no_file_field")
         data = await upload.read()
     else:
         data = await request.body()
     if not data:
-        raise MnistlabError("the request has no image; send PNG or JPEG bytes, or a form with a 'file' field")
+        raise MnistlabError("web.no_image")
     return data
 
 
@@ -292,7 +295,7 @@ def _default_run(runs_dir: Path, run: str | Path | None) -> str | None:
         return None
     path = Path(run)
     if len(path.parts) > 1 and path.resolve().parent != runs_dir.resolve():
-        raise MnistlabError(f"run {run} is not inside the runs folder {runs_dir}; pass --runs-dir {path.parent}")
+        raise MnistlabError("web.run_outside", run=run, runs_dir=runs_dir, parent=path.parent)
     run_path(runs_dir, path.name)
     return path.name
 
@@ -315,13 +318,14 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def _run_row(path: Path, training: bool) -> dict:
+def _run_row(path: Path, training: bool, lang: str = "en") -> dict:
     """One line of the runs table. A folder that cannot be read is listed with the reason, not skipped."""
     try:
         r = Run.open(path)
         result, metrics = r.result(), r.metrics()
     except (MnistlabError, OSError, ValueError) as e:  # ValueError: a damaged JSON file
-        return {"name": path.name, "status": "unreadable", "error": str(e), "has_weights": False}
+        error = e.text(lang) if isinstance(e, MnistlabError) else str(e)
+        return {"name": path.name, "status": "unreadable", "error": error, "has_weights": False}
     last = metrics[-1] if metrics else {}
     status = "training" if training else result["status"] if result else "unfinished"
     return {

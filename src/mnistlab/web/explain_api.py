@@ -29,7 +29,7 @@ def add_explain_routes(app: FastAPI, runs_dir, default_run: str | None,
     def _open(name: str | None) -> Run:
         name = name or default_run
         if not name:
-            raise MnistlabError("no run chosen: pass ?run=NAME (see /api/runs) or start the server with a RUN")
+            raise MnistlabError("web.no_run")
         return Run.open(run_path(runs_dir, name))
 
     def _conv(name, data: bytes, layer: int, at: tuple[int, int], filter: int, lang: str) -> dict:

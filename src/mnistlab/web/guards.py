@@ -18,11 +18,12 @@ import asyncio
 import json
 import logging
 import math
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.exceptions import HTTPException
 
 from mnistlab.errors import MnistlabError
+from mnistlab.i18n import LANGS, t
 
 log = logging.getLogger("mnistlab.web")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -34,7 +35,7 @@ class BodyTimeout(MnistlabError):
     """A request body that stopped arriving (HTTP 408)."""
 
     def __init__(self, seconds: float):
-        super().__init__(f"the request body stalled for {seconds:g} s and was dropped; send the whole body at once")
+        super().__init__("web.body_timeout", seconds=seconds)
 
 
 class _NonFinite(ValueError):
@@ -65,9 +66,14 @@ def non_finite_number(body: bytes) -> str | None:
 
 
 class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int):
-        super().__init__(413, f"the request body is over the {limit / 2**20:g} MB limit; "
-                              "send a smaller image (crop it to the digit or scale it down)")
+    def __init__(self, limit: int, lang: str = "en"):
+        super().__init__(413, t("web.body_too_large", lang, megabytes=limit / 2**20))
+
+
+def page_lang(scope) -> str:
+    """The language a request asks for with ?lang= (the page sends its own), English when none or unknown."""
+    lang = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [""])[-1]
+    return lang if lang in LANGS else "en"
 
 
 def _hostname(host: str) -> str:
@@ -93,17 +99,17 @@ class RequestGuard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope["headers"])
+        headers, lang = dict(scope["headers"]), page_lang(scope)
         host = headers.get(b"host", b"").decode("latin-1")
         if self.allowed_hosts is not None and _hostname(host) not in self.allowed_hosts:
-            return await _reply(send, 400, f"unknown Host {host!r}; open the page as http://127.0.0.1:PORT")
+            return await _reply(send, 400, t("web.unknown_host", lang, host=host))
         unsafe = scope["method"].encode() in UNSAFE_METHODS
         origin = headers.get(b"origin")
         if unsafe and origin is not None and urlsplit(origin.decode("latin-1")).netloc.lower() != host.lower():
-            return await _reply(send, 403, "cross-site request refused: this API only takes orders from its own page")
+            return await _reply(send, 403, t("web.cross_site", lang))
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            return await _reply(send, 413, BodyTooLarge(self.max_body).detail)
+            return await _reply(send, 413, BodyTooLarge(self.max_body, lang).detail)
 
         received, complete = 0, False
 
@@ -119,7 +125,7 @@ class RequestGuard:
                 received += len(message.get("body", b""))
                 complete = not message.get("more_body", False)
                 if received > self.max_body:
-                    raise BodyTooLarge(self.max_body)  # the route's exception handler answers 413
+                    raise BodyTooLarge(self.max_body, lang)  # the route's exception handler answers 413
             return message
 
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
@@ -134,7 +140,7 @@ class RequestGuard:
                     return await _reply(send, 413, e.detail)
                 except BodyTimeout as e:
                     log.warning("%s %s: %s", scope["method"], scope["path"], e)
-                    return await _reply(send, 408, str(e))
+                    return await _reply(send, 408, e.text(lang))
                 if message["type"] != "http.request":
                     log.warning("%s %s: the client went away before sending the whole body",
                                 scope["method"], scope["path"])
@@ -145,8 +151,7 @@ class RequestGuard:
             body = b"".join(chunks)
             bad = non_finite_number(body)
             if bad is not None:
-                return await _reply(send, 400, f"the request holds the number {bad}, which is not a finite number "
-                                               "(NaN and infinities are not JSON); send a real value")
+                return await _reply(send, 400, t("web.not_finite", lang, number=bad))
             replayed = False
 
             async def replay():

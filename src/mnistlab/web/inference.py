@@ -52,7 +52,7 @@ def run_path(runs_dir: Path, name: str) -> Path:
     """The folder of run `name` inside `runs_dir`, refusing names that could leave it."""
     path = runs_dir / check_run_name(name)
     if not is_run(path):
-        raise UnknownRun(f"no run named {name!r} in {runs_dir}; pick one from /api/runs")
+        raise UnknownRun("web.unknown_run", name=name, runs_dir=runs_dir)
     return path
 
 
@@ -97,7 +97,7 @@ class ModelCache:
         path = run_path(self.runs_dir, name)
         stamp = weights_stamp(path)
         if stamp is None:
-            raise MnistlabError(f"run {name!r} has no weights yet (it has not finished an epoch); pick another run")
+            raise MnistlabError("web.no_weights", name=name)
         with self._lock:
             loaded = self._models.get(name)
             if loaded is None or loaded.stamp != stamp:

@@ -4,7 +4,8 @@ A `Job` records every event `fit` emits (start, step, epoch, end) plus a final `
 and wakes the asyncio tasks streaming them (Server-Sent Events) without polling. Cancelling sets a
 flag that the callback checks on every event: on a step event it raises `StopTraining`, which ends
 `fit` mid-epoch (the run keeps the checkpoint of its last finished epoch); on an epoch event `fit`
-itself stops cleanly and writes its result. `JobManager` allows `max_jobs` jobs at a time.
+itself stops cleanly and writes its result. `JobManager` allows `max_jobs` jobs at a time. A job trains in
+the language of the page that started it (`fit(lang=...)`), so its refusal reads as the page does.
 """
 
 from __future__ import annotations
@@ -39,12 +40,17 @@ class RunExists(MnistlabError):
     """The requested run folder already exists (HTTP 409)."""
 
 
+class UnknownJob(MnistlabError):
+    """No training job with that id, or one long finished and forgotten (HTTP 404)."""
+
+
 class Job:
     """One training run in the background: its events so far, its status, its cancel flag."""
 
-    def __init__(self, run: str, path: Path, config: Config, train_limit: int | None):
+    def __init__(self, run: str, path: Path, config: Config, train_limit: int | None, lang: str = "en"):
         self.id = uuid.uuid4().hex[:12]
         self.run, self.path, self.config, self.train_limit = run, path, config, train_limit
+        self.lang = lang  # the page's: fit reports and refuses in it
         self.created = time.time()
         self.status = "running"  # then completed | reached_target | cancelled | failed
         self.error: str | None = None
@@ -113,7 +119,7 @@ class JobManager:
     def __init__(self, runs_dir: Path, max_jobs: int = 1, dataset_loader: DatasetLoader | None = None,
                  budget=None):
         if max_jobs < 1:
-            raise MnistlabError(f"max_jobs = {max_jobs}: at least one training job must be allowed; use 1 or more")
+            raise MnistlabError("web.max_jobs", max_jobs=max_jobs)
         self.runs_dir, self.max_jobs, self.budget = Path(runs_dir), max_jobs, budget
         self.jobs: dict[str, Job] = {}
         self._custom_loader = dataset_loader is not None
@@ -128,7 +134,7 @@ class JobManager:
     def running(self) -> list[Job]:
         return [j for j in self.jobs.values() if not j.done]
 
-    def start(self, config: Config, run: str, train_limit: int | None = None) -> Job:
+    def start(self, config: Config, run: str, train_limit: int | None = None, lang: str = "en") -> Job:
         check_run_name(run)
         if train_limit is not None:  # a validation_size that would hold out every image is refused now
             validation_count(config.data.validation_size, train_limit)
@@ -136,12 +142,11 @@ class JobManager:
         with self._lock:
             busy = self.running()
             if len(busy) >= self.max_jobs:
-                raise JobsBusy(f"run {busy[0].run} is still training and this server trains {self.max_jobs} at a "
-                               "time; wait for it to finish or cancel it")
+                raise JobsBusy("web.jobs_busy", run=busy[0].run, max_jobs=self.max_jobs)
             if path.exists() or any(j.run == run for j in busy):
-                raise RunExists(f"a run named {run!r} already exists in {self.runs_dir}; choose another name")
+                raise RunExists("web.run_exists", run=run, runs_dir=self.runs_dir)
             config = config.replace(**{"data.train_limit": train_limit}) if train_limit is not None else config
-            job = Job(run, path, config, train_limit)
+            job = Job(run, path, config, train_limit, lang)
             self.jobs[job.id] = job
             for old in [j for j in self.jobs.values() if j.done][:-KEEP_FINISHED]:
                 del self.jobs[old.id]
@@ -177,14 +182,14 @@ class JobManager:
             if self.budget is not None:  # the training set's size is known once it is loaded
                 self.budget.check_images(min(len(ds.train_labels), job.train_limit or len(ds.train_labels)), ds.name)
             # fit takes the first data.train_limit images itself, so config.toml records the subset
-            result = fit(job.config, job.path, dataset=ds, progress=False, callbacks=[job.callback])
+            result = fit(job.config, job.path, dataset=ds, progress=False, callbacks=[job.callback], lang=job.lang)
             job.finish(result["status"], result=result)
         except StopTraining:  # cancelled mid-epoch: the last finished epoch's checkpoint is the run
             if job.path.is_dir() and not (job.path / CHECKPOINT).exists():
                 shutil.rmtree(job.path)  # we created it this job and no epoch finished: nothing worth keeping
             job.finish("cancelled")
         except MnistlabError as e:
-            job.finish("failed", error=str(e))
+            job.finish("failed", error=e.text(job.lang))
         except Exception as e:  # a bug: keep the traceback in the server log, tell the page in one line
             log.exception("training job %s (run %s) crashed", job.id, job.run)
             job.finish("failed", error=f"internal error: {type(e).__name__}: {e}")

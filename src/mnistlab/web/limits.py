@@ -16,6 +16,7 @@ from pathlib import Path
 from mnistlab.config import Config
 from mnistlab.data.sources import SOURCES, get_source
 from mnistlab.errors import MnistlabError
+from mnistlab.i18n import Message
 from mnistlab.resources import STUDIO_BUDGET, check_memory, gib, training_memory
 
 
@@ -39,42 +40,41 @@ class DataFolders:
         for folder in folders or ():
             path = Path(folder).expanduser()
             if not path.is_dir():
-                raise MnistlabError(f"--data-dir {folder}: no such folder; give a folder that holds datasets")
+                raise MnistlabError("web.no_data_dir", folder=folder)
             resolved.append(path.resolve())
         return cls(tuple(resolved))
 
-    def rule(self) -> str:
-        where = ", ".join(map(str, self.folders)) if self.folders else "none were given"
-        return (f"the studio reads the datasets {', '.join(SOURCES)} by name, and idx:/folder: datasets only inside "
-                f"the folders given with `mnistlab serve --data-dir DIR` ({where})")
+    def rule(self) -> Message:
+        folders = ", ".join(map(str, self.folders)) if self.folders else Message("web.no_data_dirs")
+        return Message("web.data_rule", datasets=", ".join(SOURCES), folders=folders)
 
     def resolve(self, config: Config) -> Config:
         """`config` with its dataset allowed (else DataRefused) and data.data_dir set to the folder read."""
         name, given_dir = config.data.dataset, config.data.data_dir
         if given_dir is not None:
-            raise DataRefused(f"data.data_dir {given_dir!r} cannot be chosen from the page; {self.rule()}")
+            raise DataRefused("web.data_dir_refused", given_dir=given_dir, rule=self.rule())
         kind, sep, rest = name.partition(":")
         if sep and kind in ("idx", "folder"):
             path = self._inside(rest, name)
             return config.replace(**{"data.dataset": f"{kind}:{path}"})
         if sep:
-            raise DataRefused(f"dataset {name!r} is not allowed here; {self.rule()}")
+            raise DataRefused("web.data_not_allowed", name=name, rule=self.rule())
         try:
             source = get_source(name)
         except MnistlabError:
-            raise DataRefused(f"dataset {name!r} is unknown; {self.rule()}") from None
+            raise DataRefused("web.data_unknown", name=name, rule=self.rule()) from None
         folder = next((f for f in self.folders if _has_files(f, source)), None)
         return config.replace(**{"data.data_dir": str(folder)}) if folder else config
 
     def _inside(self, raw: str, name: str) -> Path:
         raw = raw.strip()
         if not raw:
-            raise DataRefused(f"dataset {name!r} names no folder; {self.rule()}")
+            raise DataRefused("web.data_no_folder", name=name, rule=self.rule())
         for folder in self.folders:
             path = (folder / raw).resolve()  # an absolute `raw` stays itself; links and .. are resolved
             if path == folder or folder in path.parents:
                 return path
-        raise DataRefused(f"dataset {name!r} is not inside a data folder of this studio; {self.rule()}")
+        raise DataRefused("web.data_outside", name=name, rule=self.rule())
 
 
 def _has_files(folder: Path, source) -> bool:
@@ -95,22 +95,19 @@ class Budget:
         parts = training_memory(config, input_shape, num_classes)  # on the meta device: allocates nothing
         over = []
         if parts["params"] > self.max_params:
-            over.append(f"{parts['params']:,} parameters (the limit is {self.max_params:,}): use fewer filters or units")
+            over.append(Message("web.over_params", params=parts["params"], limit=self.max_params))
         if parts["activations"] > self.max_batch_memory:
-            over.append(f"{gib(parts['activations'])} of activations for a batch of {config.train.batch_size} (the "
-                        f"limit is {gib(self.max_batch_memory)}): use a smaller batch_size or smaller feature maps")
+            over.append(Message("web.over_activations", activations=gib(parts["activations"]),
+                                batch_size=config.train.batch_size, limit=gib(self.max_batch_memory)))
         if config.train.epochs > self.max_epochs:
-            over.append(f"{config.train.epochs} epochs (the limit is {self.max_epochs})")
+            over.append(Message("web.over_epochs", epochs=config.train.epochs, limit=self.max_epochs))
         if train_limit is not None and train_limit > self.max_train_images:
-            over.append(f"train_limit {train_limit:,} (the limit is {self.max_train_images:,} training images)")
+            over.append(Message("web.over_train_limit", train_limit=train_limit, limit=self.max_train_images))
         if over:
-            raise OverBudget(f"over this studio's budget: {'; '.join(over)}; the server's owner can raise it with "
-                             "`mnistlab serve --max-params/--max-batch-memory/--max-epochs/--max-train-images`")
+            raise OverBudget("web.over_budget", over=over)
         check_memory(config, input_shape, num_classes)
 
     def check_images(self, n: int, name: str) -> None:
         """The training set actually loaded (its size is known only then)."""
         if n > self.max_train_images:
-            raise OverBudget(f"{name} has {n:,} training images, over this studio's budget of "
-                             f"{self.max_train_images:,}; set train_limit to at most {self.max_train_images:,} "
-                             "(or restart the server with a larger --max-train-images)")
+            raise OverBudget("web.over_images", name=name, n=n, limit=self.max_train_images)

@@ -34,8 +34,7 @@ def bind_socket(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
         sock.bind((host, port))
     except OSError as e:
         sock.close()
-        raise MnistlabError(f"cannot listen on {host}:{port} ({e.strerror or e}); pick another --port "
-                            "or stop what is using it") from None
+        raise MnistlabError("web.cannot_listen", host=host, port=port, error=e.strerror or e) from None
     # Listen now: a client that connects while the app is still starting (its prediction workers take a
     # second or two) waits in the backlog instead of being refused.
     sock.listen(2048)

@@ -5,7 +5,7 @@
 
 import { explainCell, rememberImage, showMeant } from "./explain.js";
 import { Pad } from "./pad.js";
-import { bytes, el, pct, shape, state, tr } from "./util.js";
+import { bytes, el, pct, shape, state, tr, withLang } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 const pad = new Pad($("pad"));
@@ -32,7 +32,7 @@ async function request() {
   }
   const url = `/api/predict?run=${encodeURIComponent(state.run)}`;
   const headers = source === "pad" ? { "Content-Type": "image/png" } : {};
-  const response = await fetch(url, { method: "POST", body, headers });
+  const response = await fetch(withLang(url), { method: "POST", body, headers });
   rememberImage(body, headers);
   const result = await response.json().catch(() => ({ detail: `${response.status} ${response.statusText}` }));
   if (!response.ok) return failed(result.detail);

@@ -1,8 +1,8 @@
-// Small shared helpers: the JSON API (errors become Error(detail)), DOM building, number formats,
-// and the page-wide state (which run is drawn against) with change notifications.
+// Small shared helpers: the JSON API (every call sends the page's language; errors become Error(detail)),
+// DOM building, number formats, and the page-wide state (which run is drawn against) with change notifications.
 
 export async function api(path, options = {}) {
-  const response = await fetch(path, options);
+  const response = await fetch(withLang(path), options);
   if (response.status === 204) return null;
   const body = await response.json().catch(() => ({ detail: `${response.status} ${response.statusText}` }));
   if (!response.ok) {
@@ -11,6 +11,13 @@ export async function api(path, options = {}) {
     throw error;
   }
   return body;
+}
+
+/** `path` with the page's language as ?lang=: the server answers refusals (and trains) in it. */
+export function withLang(path) {
+  const url = new URL(path, location.href);
+  if (state.lang) url.searchParams.set("lang", state.lang);
+  return url.pathname + url.search;
 }
 
 export const postJSON = (path, body) =>
