@@ -9,10 +9,8 @@ a catalogue key (`mnistlab/i18n/en.py`, `ko.py`) and its values, so the same err
 `e.text("ko")` renders it in Korean, `str(e)` in the language it was raised with (`lang=`, English unless
 given; `fit(..., lang="ko")` raises in Korean). The CLI and the studio render it in their user's language.
 A value may be an `i18n.Message` or another error's `.message`, rendered in the same language.
-
-A sentence in place of a key (anything with a space) is shown as it is, in every language: only for code
-not yet moved to the catalogues (presets.py, changed elsewhere at the time); tests/test_errors.py keeps the
-list of such places from growing.
+tests/test_errors.py checks that no code raises an English sentence and that every key exists in both
+catalogues with the values its call passes.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ class MnistlabError(Exception):
 
     def __init__(self, key: str, /, *, lang: str = "en", **values):
         super().__init__(key)
-        self.message = i18n.Message("error.untranslated", text=key) if " " in key else i18n.Message(key, **values)
+        self.message = i18n.Message(key, **values)
         self.lang = lang
 
     @property

@@ -104,7 +104,7 @@ PRESETS = {
 
 def preset(name: str) -> Config:
     if name not in PRESETS:
-        raise MnistlabError(f"unknown model preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise MnistlabError("config.unknown_preset", name=name, choices=", ".join(PRESETS))
     return PRESETS[name]()
 
 
@@ -126,13 +126,13 @@ def resolve(model: str | None = None, config_file: str | Path | None = None,
     if config_file is not None:
         path = Path(config_file)
         if not path.is_file():
-            raise MnistlabError(f"config file {path} does not exist; check the path given to --config")
+            raise MnistlabError("config.file_missing", path=path)
         try:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as e:
-            raise MnistlabError(f"config file {path} is not UTF-8 text (byte {e.start}); save it as UTF-8 TOML") from None
+            raise MnistlabError("config.file_not_utf8", path=path, byte=e.start) from None
         except OSError as e:
-            raise MnistlabError(f"config file {path} cannot be read ({e.strerror or e}); check its permissions") from None
+            raise MnistlabError("config.file_unreadable", path=path, reason=e.strerror or e) from None
         d = merge(d, parse_toml(text, str(path)))
     for key, value in (overrides or {}).items():
         set_dotted(d, key, value)

@@ -432,7 +432,6 @@ MESSAGES: dict[str, str] = {
     "studio.line_failed": "run {run} failed",
     "studio.start": "Start training",
     # -- errors: config, command line, notebook API, devices (MnistlabError: one line, the problem and the fix) 
-    "error.untranslated": "{text}",  # a sentence not yet in the catalogues (errors.py)
     "config.unknown_key": "{where}: unknown key; valid keys here: {valid}",
     "config.unknown_key_hint": "{where}: unknown key; did you mean '{close}'? valid keys here: {valid}",
     "config.bce_with_softmax": "train.loss = 'binary_cross_entropy' does not fit model.output = 'softmax': binary "
@@ -447,6 +446,10 @@ MESSAGES: dict[str, str] = {
     "config.not_a_table": "{where}: expected a table of keys, got {value!r}",
     "config.no_layers": "{where}: expected a non-empty list of [[model.layers]] tables",
     "config.layer_type": "{where}.type = {kind!r}: expected one of {types}",
+    "config.unknown_preset": "unknown model preset {name!r}; choose one of {choices}",
+    "config.file_missing": "config file {path} does not exist; check the path given to --config",
+    "config.file_not_utf8": "config file {path} is not UTF-8 text (byte {byte}); save it as UTF-8 TOML",
+    "config.file_unreadable": "config file {path} cannot be read ({reason}); check its permissions",
     "config.bad_toml": "{source}: not valid TOML ({error}); fix the syntax at that line",
     "config.not_finite": "{path} = {value}: expected a finite number (not NaN or infinity); give a real value",
     "config.too_large": "{path} = {value} is out of range: it must be at most {most}; give a smaller value",

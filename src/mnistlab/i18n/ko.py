@@ -425,7 +425,6 @@ MESSAGES: dict[str, str] = {
     "studio.line_failed": "실행 {run} 실패",
     "studio.start": "학습 시작",
     # -- errors: config, command line, notebook API, devices (MnistlabError: one line, the problem and the fix) 
-    "error.untranslated": "{text}",  # a sentence not yet in the catalogues (errors.py)
     "config.unknown_key": "{where}: 모르는 키입니다; 여기서 쓸 수 있는 키: {valid}",
     "config.unknown_key_hint": "{where}: 모르는 키입니다; '{close}'을(를) 쓰려던 것인가요? 여기서 쓸 수 있는 키: {valid}",
     "config.bce_with_softmax": "train.loss = 'binary_cross_entropy'는 model.output = 'softmax'와 맞지 않습니다: 이진 교차 엔트로피는 "
@@ -438,6 +437,10 @@ MESSAGES: dict[str, str] = {
     "config.not_a_table": "{where}: 키의 테이블이어야 하는데 {value!r}이(가) 왔습니다",
     "config.no_layers": "{where}: [[model.layers]] 테이블이 하나 이상 있는 리스트여야 합니다",
     "config.layer_type": "{where}.type = {kind!r}: {types} 중 하나여야 합니다",
+    "config.unknown_preset": "모르는 모델 프리셋 {name!r}입니다; 다음 중에서 고르세요: {choices}",
+    "config.file_missing": "설정 파일 {path}이(가) 없습니다; --config에 준 경로를 확인하세요",
+    "config.file_not_utf8": "설정 파일 {path}은(는) UTF-8 텍스트가 아닙니다 (바이트 {byte}); UTF-8 TOML로 저장하세요",
+    "config.file_unreadable": "설정 파일 {path}을(를) 읽을 수 없습니다 ({reason}); 파일 권한을 확인하세요",
     "config.bad_toml": "{source}: 올바른 TOML이 아닙니다 ({error}); 그 줄의 문법을 고치세요",
     "config.not_finite": "{path} = {value}: 유한한 수여야 합니다 (NaN이나 무한대가 아님); 실제 값을 주세요",
     "config.too_large": "{path} = {value}은(는) 범위를 벗어났습니다: {most} 이하여야 합니다; 더 작은 값을 주세요",
