@@ -82,7 +82,7 @@ def test_cross_entropy_is_minus_log_p_true_and_mnistlab_s_own_loss(tiny_run, tin
 
 def test_binary_cross_entropy_sums_one_term_per_class():
     model = random_network("sigmoid")
-    d = explain_loss(model, image(), 7, [str(k) for k in range(10)], "sigmoid", "binary_cross_entropy")
+    d = explain_loss(model, image(), 7, [str(k) for k in range(10)], "sigmoid", "binary_cross_entropy", 0.0)
     p = d["probabilities"]
     assert len(d["terms"]) == 10 and d["loss"] == pytest.approx(sum(d["terms"]))
     assert d["terms"][7] == pytest.approx(-math.log(p[7]), rel=1e-9)
@@ -94,7 +94,7 @@ def test_binary_cross_entropy_sums_one_term_per_class():
 
 
 def test_a_picture_without_a_label_is_judged_against_the_network_s_own_answer():
-    d = explain_loss(random_network(), image(), None, [str(k) for k in range(10)], "softmax", "cross_entropy")
+    d = explain_loss(random_network(), image(), None, [str(k) for k in range(10)], "softmax", "cross_entropy", 0.0)
     assert d["label_guessed"] and d["label"] == int(np.argmax(d["probabilities"]))
 
 

@@ -34,7 +34,7 @@ def as_batch(image: np.ndarray, model: Network) -> torch.Tensor:
 
 @torch.inference_mode()
 def explain_loss(model: Network, image: np.ndarray, label: int | None, classes: list[str], output: str,
-                 loss: str, label_smoothing: float = 0.0) -> dict:
+                 loss: str, label_smoothing: float) -> dict:
     """Logits, probabilities under the head, and the loss of `image` (uint8 [C, H, W]) whose true class is
     `label` (None: a user's picture with no known class; the network's own answer stands in, and
     `label_guessed` says so): cross-entropy = -log p(true) after softmax; binary cross-entropy = the sum over classes of
