@@ -247,6 +247,8 @@ def test_validation_size_auto_is_proportional_and_a_big_one_warns(tmp_path, tiny
     assert validation_count("auto", 8_000) == 667  # not 5,000 of 8,000
     with pytest.warns(MnistlabWarning, match="holds out more than half of the 8000 training images"):
         validation_count(5_000, 8_000)
+    with pytest.warns(MnistlabWarning, match="학습 이미지 8000개의 절반 넘게"):  # in fit's language
+        validation_count(5_000, 8_000, "ko")
     cfg = tiny_config(epochs=1).replace(**{"data.validation_size": "auto"})
     result = fit(cfg, tmp_path / "a", dataset=tiny_dataset, progress=False)
     assert result["validation_size"] == 100 and result["train_size"] == 1100  # 1200 / 12 held out

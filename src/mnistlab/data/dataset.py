@@ -30,6 +30,7 @@ from mnistlab.data.images import resize
 from mnistlab.data.sources import IMAGE_SUFFIXES, Source, class_folders, get_source
 from mnistlab.errors import MnistlabError, MnistlabWarning
 from mnistlab.files import atomic_path
+from mnistlab.i18n import t
 
 COLORS = ("grayscale", "rgb")
 FOLDER_TEST_EVERY = 6  # every 6th image per class is the test split of a folder: dataset
@@ -208,15 +209,15 @@ def limit_training_set(ds: Dataset, limit: int | None) -> Dataset:
 VALIDATION_FRACTION = 1 / 12  # data.validation_size = "auto": MNIST's customary 5,000 of 60,000
 
 
-def validation_count(setting: int | str, n_train: int) -> int:
-    """How many of `n_train` training images `data.validation_size` holds out ("auto": 1/12 of them)."""
+def validation_count(setting: int | str, n_train: int, lang: str = "en") -> int:
+    """How many of `n_train` training images `data.validation_size` holds out ("auto": 1/12 of them);
+    `lang` is the language of the refusal or the warning."""
     n = round(n_train * VALIDATION_FRACTION) if setting == "auto" else int(setting)
     if n >= n_train:
-        raise MnistlabError("data.validation_all", n=n, n_train=n_train)
+        raise MnistlabError("data.validation_all", lang=lang, n=n, n_train=n_train)
     if n > n_train / 2:
-        warnings.warn(f"data.validation_size = {n} holds out more than half of the {n_train} training images; "
-                      f"the model trains on {n_train - n} (\"auto\" would keep {round(n_train * VALIDATION_FRACTION)})",
-                      MnistlabWarning, stacklevel=2)
+        warnings.warn(t("data.validation_most", lang, n=n, n_train=n_train, left=n_train - n,
+                        auto=round(n_train * VALIDATION_FRACTION)), MnistlabWarning, stacklevel=2)
     return n
 
 

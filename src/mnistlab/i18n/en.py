@@ -519,6 +519,8 @@ MESSAGES: dict[str, str] = {
     "data.empty_classes": "{path}: label {top} makes {classes} classes, but {n_empty} of them have no training image "
                           "(class {empty}); the labels must run from 0 to the number of classes - 1, so fix or "
                           "remove the stray label {top}",
+    "data.validation_most": "data.validation_size = {n} holds out more than half of the {n_train} training images; "
+                            "the model trains on {left} (\"auto\" would keep {auto})",
     "data.validation_all": "data.validation_size = {n} leaves no training images out of {n_train}; set "
                            "data.validation_size below {n_train} (or \"auto\")",
     "data.arrays_mismatch": "{n} images but {labels} labels; pass matching images and labels",

@@ -504,6 +504,8 @@ MESSAGES: dict[str, str] = {
     "data.shape_mismatch": "학습 이미지는 {train}인데 테스트 이미지는 {test}입니다; 네 파일 모두 같은 데이터셋에서 와야 합니다",
     "data.empty_classes": "{path}: 레이블 {top}이(가) 있으면 클래스가 {classes}개인데, 그중 {n_empty}개에는 학습 이미지가 없습니다 (클래스 {empty}); "
                           "레이블은 0부터 클래스 수 - 1까지여야 하니 엇나간 레이블 {top}을(를) 고치거나 빼세요",
+    "data.validation_most": "data.validation_size = {n}은(는) 학습 이미지 {n_train}개의 절반 넘게 검증용으로 떼어 둡니다; "
+                            "모델은 {left}개로 학습합니다 (\"auto\"라면 {auto}개를 떼어 둡니다)",
     "data.validation_all": "data.validation_size = {n}이면 학습 이미지 {n_train}개 중 학습에 남는 것이 없습니다; data.validation_size를 "
                            "{n_train}보다 작게 (또는 \"auto\"로) 정하세요",
     "data.arrays_mismatch": "이미지는 {n}개인데 레이블은 {labels}개입니다; 개수가 맞는 이미지와 레이블을 주세요",

@@ -128,7 +128,7 @@ class Training:
         # an impossible stack, or one larger than this machine's memory, fails before any allocation
         check_memory(config, ds.input_shape, ds.num_classes, _device_memory(device))
         _check_metrics(config, ds, lang)
-        n_val = validation_count(dc.validation_size, len(ds.train_images))
+        n_val = validation_count(dc.validation_size, len(ds.train_images), lang)
         (train_x, train_y), val = split_validation(ds.train_images, ds.train_labels, n_val)
         mean, std = pixel_stats(train_x) if dc.normalize else (None, None)
 

@@ -137,7 +137,7 @@ class JobManager:
     def start(self, config: Config, run: str, train_limit: int | None = None, lang: str = "en") -> Job:
         check_run_name(run)
         if train_limit is not None:  # a validation_size that would hold out every image is refused now
-            validation_count(config.data.validation_size, train_limit)
+            validation_count(config.data.validation_size, train_limit, lang)
         path = self.runs_dir / run
         with self._lock:
             busy = self.running()
