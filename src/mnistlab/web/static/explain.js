@@ -14,7 +14,7 @@ export function rememberImage(body, headers) {
 }
 
 function post(path, params) {
-  const query = new URLSearchParams({ run: state.run, lang: state.lang, ...params });
+  const query = new URLSearchParams({ run: state.run, ...params }); // api() adds the page's lang
   return api(`${path}?${query}`, { method: "POST", body: image.body, headers: image.headers });
 }
 
@@ -100,7 +100,7 @@ async function explainLoss(label) {
 async function applyLang(lang) {
   state.lang = lang;
   document.documentElement.lang = lang;
-  const { messages } = await api(`/api/i18n?lang=${lang}`);
+  const { messages } = await api("/api/i18n"); // in state.lang, which api() sends
   state.messages = messages; // for the strings the scripts write (util.tr)
   for (const node of document.querySelectorAll("[data-i18n]")) {
     const text = messages[node.dataset.i18n];
